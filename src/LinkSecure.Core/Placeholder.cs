@@ -1,0 +1,1 @@
+namespace LinkSecure.Core;

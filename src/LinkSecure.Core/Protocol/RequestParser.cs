@@ -322,7 +322,14 @@ public static class RequestParser
 
         private void Merge(LinkSecurityLevel newLevel, FallbackAction newFallback)
         {
-            if (!requested)
+            if (newLevel == LinkSecurityLevel.None)
+            {
+                // level=0 asks for nothing; its fallback means nothing either.
+                requested = true;
+                return;
+            }
+
+            if (!requested || level == LinkSecurityLevel.None)
             {
                 requested = true;
                 level = newLevel;

@@ -211,7 +211,7 @@ public class LinkSecureSettingsTests
     public void LoadFile_ResolvesRelativeDatabasePaths()
     {
         // Arrange
-        var dir = Directory.CreateTempSubdirectory("linksecure-config-");
+        var dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "linksecure-config-" + Guid.NewGuid().ToString("N")));
         try
         {
             var path = Path.Combine(dir.FullName, "LinkSecure.config.json");

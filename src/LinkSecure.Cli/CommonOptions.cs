@@ -52,7 +52,7 @@ internal sealed class CommonOptions
         }
     }
 
-    public KnownDomainDatabase LoadDatabase(ParseResult result, LinkSecureSettings settings)
+    public KnownDomainDatabase LoadDatabase(ParseResult result, LinkSecureSettings settings, bool? useEmbedded = null)
     {
         var extra = new List<string>();
         foreach (var file in result.GetValue(Database) ?? System.Array.Empty<FileInfo>())
@@ -62,7 +62,7 @@ internal sealed class CommonOptions
 
         try
         {
-            return KnownDomainDatabase.LoadConfigured(settings, extra);
+            return KnownDomainDatabase.LoadConfigured(settings, extra, useEmbedded);
         }
         catch (DocumentException ex)
         {

@@ -334,9 +334,12 @@ function ConvertTo-LsNameList {
     if ($null -eq $InputObject) { return , $names.ToArray() }
     foreach ($item in @($InputObject)) {
         if ($null -eq $item) { continue }
-        if ($item -is [string]) { $names.Add($item); continue }
-        $name = Get-LsPropertyValue -InputObject $item -Name 'Name'
-        if ($null -ne $name) { $names.Add([string]$name) } else { $names.Add([string]$item) }
+        if ($item -is [string]) { $name = $item }
+        else {
+            $name = Get-LsPropertyValue -InputObject $item -Name 'Name'
+            if ($null -eq $name) { $name = [string]$item }
+        }
+        if (-not [string]::IsNullOrEmpty([string]$name)) { $names.Add([string]$name) }
     }
     $names.ToArray()
 }

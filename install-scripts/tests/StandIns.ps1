@@ -235,7 +235,7 @@ function global:Install-LsExchangeStandIns {
         if (-not $DNSRoutingEnabled -and @($SmartHosts).Count -eq 0) { throw 'SmartHosts are required when DNSRoutingEnabled is $false.' }
         if ($DNSRoutingEnabled -and @($SmartHosts | Where-Object { $null -ne $_ }).Count -gt 0) { throw 'DNSRoutingEnabled must be $false when SmartHosts are set.' }
         if (-not [string]::IsNullOrEmpty($TlsAuthLevel) -and -not $RequireTLS) { throw "TlsAuthLevel can't be set when RequireTLS is false." }
-        $sources = @($SourceTransportServers)
+        $sources = @($SourceTransportServers | Where-Object { -not [string]::IsNullOrEmpty([string]$_) })
         if ($sources.Count -eq 0) { $sources = @($global:LsFake.Server.Name) }
         $connector = [pscustomobject]@{
             Name                   = $Name

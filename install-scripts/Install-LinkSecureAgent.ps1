@@ -335,7 +335,7 @@ try {
         Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Skipped' -Detail '-SkipConnectors'
     }
     else {
-        $desiredConnectors = Get-LsDesiredConnectors -Routing $routing
+        $desiredConnectors = @(Get-LsDesiredConnectors -Routing $routing)
         $existingConnectors = @(Get-SendConnector)
         foreach ($desired in $desiredConnectors) {
             $existing = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $desired.Name } | Select-Object -First 1

@@ -331,7 +331,7 @@ function ConvertTo-LsNameList {
     [CmdletBinding()]
     param([AllowNull()][object]$InputObject)
     $names = [System.Collections.Generic.List[string]]::new()
-    if ($null -eq $InputObject) { return , $names.ToArray() }
+    if ($null -eq $InputObject) { return }
     foreach ($item in @($InputObject)) {
         if ($null -eq $item) { continue }
         if ($item -is [string]) { $name = $item }
@@ -825,7 +825,7 @@ function Compare-LsSendConnector {
     $differences = [System.Collections.Generic.List[string]]::new()
     $parameters = @{}
 
-    $domains = Get-LsAddressSpaceDomain -AddressSpaces (Get-LsPropertyValue -InputObject $Existing -Name 'AddressSpaces')
+    $domains = @(Get-LsAddressSpaceDomain -AddressSpaces (Get-LsPropertyValue -InputObject $Existing -Name 'AddressSpaces'))
     if (-not (Test-LsSameSet -Left $domains -Right @($Desired.Domain))) {
         $differences.Add('AddressSpaces')
         $parameters['AddressSpaces'] = @("SMTP:$($Desired.Domain);1")
@@ -834,7 +834,7 @@ function Compare-LsSendConnector {
         $differences.Add('DNSRoutingEnabled')
         $parameters['DNSRoutingEnabled'] = $Desired.DNSRoutingEnabled
     }
-    $smartHosts = ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SmartHosts')
+    $smartHosts = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SmartHosts'))
     if (-not $Desired.DNSRoutingEnabled -and -not (Test-LsSameSet -Left $smartHosts -Right $Desired.SmartHosts)) {
         $differences.Add('SmartHosts')
         $parameters['SmartHosts'] = @($Desired.SmartHosts)
@@ -855,7 +855,7 @@ function Compare-LsSendConnector {
         $parameters['RequireTLS'] = $true
     }
     if ($null -ne $SourceServers -and @($SourceServers).Count -gt 0) {
-        $current = ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SourceTransportServers')
+        $current = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SourceTransportServers'))
         $missing = @($SourceServers | Where-Object { $current -notcontains $_ })
         if ($missing.Count -gt 0) {
             $differences.Add('SourceTransportServers')

@@ -1,4 +1,3 @@
-#Requires -Version 5.1
 <#
 .SYNOPSIS
     Installs or upgrades the ExchangeLinkSecure routing agent on this Exchange server.
@@ -10,8 +9,8 @@
 
     The script brings the server to this state, changing only what differs:
 
-      1. Exchange 2013 CU23, 2016 CU13, 2019 CU2 or later (or Subscription Edition) and
-         .NET Framework 4.8 or later are present. Otherwise it stops before changing anything.
+      1. Exchange 2013 CU23, 2016 CU13, 2019 CU2 or later (or Subscription Edition), with
+         the .NET Framework 4.8 or later. Otherwise it stops before changing anything.
       2. The published agent folder (-SourcePath) is copied to the install folder
          (-InstallPath). An existing LinkSecure.config.json and LinkSecure.nlog.config are
          kept; the shipped versions are stored beside them as *.template.
@@ -91,6 +90,9 @@
 .LINK
     docs/admin-guide.md
 #>
+
+#Requires -Version 5.1
+
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
 param(
     [string]$SourcePath,

@@ -1,4 +1,3 @@
-#Requires -Version 5.1
 <#
 .SYNOPSIS
     Shared helpers for the ExchangeLinkSecure install scripts.
@@ -23,6 +22,9 @@
 
     Windows PowerShell 5.1 syntax only.
 #>
+
+#Requires -Version 5.1
+
 
 Set-StrictMode -Version Latest
 

@@ -1,4 +1,3 @@
-#Requires -Version 5.1
 <#
 .SYNOPSIS
     Creates (or updates) a transport rule that asks for link-secure delivery by stamping
@@ -87,6 +86,9 @@
 .LINK
     docs/admin-guide.md
 #>
+
+#Requires -Version 5.1
+
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
 param(
     [Parameter(Mandatory = $true)][ValidateNotNullOrEmpty()][string]$Name,

@@ -1,4 +1,3 @@
-#Requires -Version 5.1
 <#
 .SYNOPSIS
     Checks the ExchangeLinkSecure installation on this Exchange server and prints a
@@ -54,6 +53,9 @@
 .LINK
     docs/admin-guide.md
 #>
+
+#Requires -Version 5.1
+
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Low')]
 param(
     [string]$InstallPath,

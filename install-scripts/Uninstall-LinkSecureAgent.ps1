@@ -1,4 +1,3 @@
-#Requires -Version 5.1
 <#
 .SYNOPSIS
     Removes the ExchangeLinkSecure routing agent from this Exchange server.
@@ -59,6 +58,9 @@
 .LINK
     docs/admin-guide.md
 #>
+
+#Requires -Version 5.1
+
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
 param(
     [string]$InstallPath,

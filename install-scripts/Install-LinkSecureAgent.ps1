@@ -162,6 +162,9 @@ if (-not (Test-LsDotNetReleaseSupported -Release $dotNetRelease)) {
 if ([string]::IsNullOrEmpty($SourcePath)) { $SourcePath = Join-Path (Split-Path -Parent $PSScriptRoot) 'agent' }
 if ([string]::IsNullOrEmpty($InstallPath)) { $InstallPath = Get-LsDefaultInstallPath }
 if ($InstallPath.StartsWith('\\')) { throw "InstallPath '$InstallPath' is a UNC path; Exchange loads agents only from a local path." }
+# Exchange registers the path as given: make it absolute.
+$InstallPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($InstallPath)
+if ($InstallPath.StartsWith('\\')) { throw "InstallPath '$InstallPath' is a UNC path; Exchange loads agents only from a local path." }
 foreach ($required in @($product.AssemblyFile, $product.CoreAssemblyFile, $product.ConfigFile)) {
     if (-not (Test-Path -LiteralPath (Join-Path $SourcePath $required) -PathType Leaf)) {
         throw "The published agent folder '$SourcePath' lacks $required. Pass -SourcePath with the output of 'dotnet publish'."
@@ -171,7 +174,11 @@ $SourcePath = (Resolve-Path -LiteralPath $SourcePath).ProviderPath
 
 $installedConfig = Join-Path $InstallPath $product.ConfigFile
 $assemblyPath = Join-Path $InstallPath $product.AssemblyFile
-if (-not [string]::IsNullOrEmpty($ConfigPath)) { $effectiveConfig = $ConfigPath }
+if (-not [string]::IsNullOrEmpty($ConfigPath)) {
+    if (-not (Test-Path -LiteralPath $ConfigPath -PathType Leaf)) { throw "Configuration file '$ConfigPath' not found." }
+    $ConfigPath = (Resolve-Path -LiteralPath $ConfigPath).ProviderPath
+    $effectiveConfig = $ConfigPath
+}
 elseif (Test-Path -LiteralPath $installedConfig -PathType Leaf) { $effectiveConfig = $installedConfig }
 else { $effectiveConfig = Join-Path $SourcePath $product.ConfigFile }
 $config = Read-LsConfig -Path $effectiveConfig

@@ -559,7 +559,7 @@ function Read-LsConfig {
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         throw "Configuration file '$Path' not found."
     }
-    $text = [System.IO.File]::ReadAllText($Path)
+    $text = [System.IO.File]::ReadAllText((Resolve-Path -LiteralPath $Path).ProviderPath)
     try {
         $config = (Remove-LsJsonComment -Text $text) | ConvertFrom-Json -ErrorAction Stop
     }
@@ -986,7 +986,7 @@ function Get-LsFileVersion {
     param([Parameter(Mandatory = $true)][string]$Path)
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return $null }
     try {
-        $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($Path)
+        $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((Resolve-Path -LiteralPath $Path).ProviderPath)
         if ([string]::IsNullOrEmpty($info.FileVersion)) { return $null }
         [version]($info.FileVersion -replace '[^0-9.].*$', '')
     }

@@ -111,6 +111,7 @@ if ([string]::IsNullOrEmpty($InstallPath)) {
     if (-not [string]::IsNullOrEmpty($registeredPath)) { $InstallPath = Split-Path -Parent $registeredPath }
     else { $InstallPath = Get-LsDefaultInstallPath }
 }
+$InstallPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($InstallPath)
 $assemblyPath = Join-Path $InstallPath $product.AssemblyFile
 $configPath = Join-Path $InstallPath $product.ConfigFile
 

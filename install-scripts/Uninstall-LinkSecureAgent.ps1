@@ -120,6 +120,7 @@ if ([string]::IsNullOrEmpty($InstallPath)) {
     if (-not [string]::IsNullOrEmpty($registeredPath)) { $InstallPath = Split-Path -Parent $registeredPath }
     else { $InstallPath = Get-LsDefaultInstallPath }
 }
+$InstallPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($InstallPath)
 $installedConfig = Join-Path $InstallPath $product.ConfigFile
 
 if ([string]::IsNullOrEmpty($SendConnectorPrefix)) {

@@ -159,6 +159,19 @@ Describe 'Install-LinkSecureAgent.ps1' {
             (Get-LsFakeAgent Hub $script:AgentName).Enabled | Should -BeTrue
         }
 
+        It 'registers an absolute assembly path when given a relative install path' {
+            Push-Location $script:Root
+            try {
+                $script:InstallPath = 'relative/ExchangeLinkSecure'
+                Invoke-Install | Out-Null
+            }
+            finally { Pop-Location }
+            $path = (Get-LsFakeAgent Hub $script:AgentName).AssemblyPath
+            [System.IO.Path]::IsPathRooted($path) | Should -BeTrue
+            $path | Should -Be (Join-Path $script:Root 'relative/ExchangeLinkSecure/LinkSecure.Exchange.dll')
+            $path | Should -Exist
+        }
+
         It 'moves an agent that sits before the Transport Rule Agent to the end' {
             Invoke-Install | Out-Null
             Set-TransportAgent -Identity $script:AgentName -Priority 1 -TransportService Hub

@@ -109,7 +109,7 @@ public class MxResolutionTests
         // Arrange
         var domain = fixture.NewDomain("timeout");
         fixture.Dns.SetFault(domain, DnsFault.Timeout, 15);
-        using var source = fixture.CreateSource();
+        using var source = fixture.CreateSource(extra: "\"timeoutMilliseconds\": 300, \"retries\": 0");
 
         // Act
         var profile = await source.GetProfileAsync(domain);

@@ -36,6 +36,13 @@ public sealed class NetworkFixture : IAsyncLifetime
         Ca = new TestCertificateAuthority();
         CaFile = Ca.WritePem(Directory);
         Https = await TestPolicyServer.StartAsync(Ca);
+
+        // Warm up (JIT of the servers, DnsClient, TLS) so the first test's short timeouts measure the protocol, not start-up.
+        var warm = NewDomain("warmup");
+        PublishMx(warm, "mx1." + warm);
+        PublishMtaSts(warm, "w1", PolicyResponse.Policy("enforce", 60, "*." + warm));
+        using var source = CreateSource(validating: true);
+        await source.GetProfileAsync(warm);
     }
 
     public async Task DisposeAsync()
@@ -75,7 +82,22 @@ public sealed class NetworkFixture : IAsyncLifetime
         }
 
         json.Append("\"httpsPort\": ").Append(Https.Port).Append(", ");
-        json.Append("\"timeoutMilliseconds\": 400, \"retries\": 0, \"httpsTimeoutMilliseconds\": 3000");
+        if (!extra.Contains("timeoutMilliseconds\"", StringComparison.Ordinal))
+        {
+            json.Append("\"timeoutMilliseconds\": 1500, ");
+        }
+
+        if (!extra.Contains("\"retries\"", StringComparison.Ordinal))
+        {
+            json.Append("\"retries\": 1, ");
+        }
+
+        if (!extra.Contains("httpsTimeoutMilliseconds", StringComparison.Ordinal))
+        {
+            json.Append("\"httpsTimeoutMilliseconds\": 5000, ");
+        }
+
+        json.Append("\"cacheSize\": 1000");
         if (extra.Length > 0)
         {
             json.Append(", ").Append(extra);

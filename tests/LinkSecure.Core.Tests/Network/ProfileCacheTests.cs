@@ -200,4 +200,20 @@ public class ProfileCacheTests
         Assert.Equal(1, source.LookupCount);
         Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
     }
+
+    [Fact]
+    public async Task AfterDispose_LookupsAreTemporaryFailures_NotExceptions()
+    {
+        // Arrange
+        var domain = fixture.NewDomain("disposed");
+        fixture.PublishMx(domain, "mx1." + domain);
+        var source = fixture.CreateSource();
+        source.Dispose();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+    }
 }

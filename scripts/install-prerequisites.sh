@@ -7,6 +7,11 @@ apt_packages=(
   # net48 test runs (the core on .NET Framework, the Exchange agent) under Mono.
   mono-runtime
   mono-devel
+  # DNSSEC: a real validating resolver (unbound) in front of an authoritative server (nsd) serving a zone
+  # signed with dnssec-signzone (bind9-utils), for the DANE tests.
+  unbound
+  nsd
+  bind9-utils
 )
 
 missing=()

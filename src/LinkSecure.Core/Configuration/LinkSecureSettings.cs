@@ -1,0 +1,298 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using LinkSecure.Core.Database;
+using LinkSecure.Core.Internal;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Core.Configuration;
+
+/// <summary>
+/// The product's configuration (<c>LinkSecure.config.json</c>), validated and frozen. Every host reads the same
+/// document; docs/configuration.md describes each setting. Immutable and thread-safe.
+/// </summary>
+/// <remarks>
+/// <see cref="Load(Stream, string)"/> reports every error at once, each with its JSON path, and unknown settings are
+/// errors so a typo cannot silently leave a protection off. <see cref="Default"/> applies when there is no file.
+/// </remarks>
+public sealed class LinkSecureSettings
+{
+    /// <summary>Largest configuration file accepted (1 MiB).</summary>
+    public const long MaxFileBytes = 1024 * 1024;
+
+    private static readonly string[] RootProperties =
+    {
+        "$schema", "enforceForAllMail", "internalDomains", "knownDomains", "overrides", "defer", "routing", "agent", "resolver", "downgrade",
+    };
+
+    private static readonly string[] KnownDomainsProperties = { "useEmbedded", "files" };
+    private static readonly string[] OverrideProperties = { "domain", "level", "never", "comment" };
+
+    private Dictionary<string, DomainOverride> overrides = new(StringComparer.Ordinal);
+    private HashSet<string> internalDomains = new(StringComparer.Ordinal);
+
+    private LinkSecureSettings()
+    {
+    }
+
+    /// <summary>Gets the embedded defaults, used when there is no configuration file.</summary>
+    public static LinkSecureSettings Default { get; } = new();
+
+    /// <summary>Gets a value indicating whether untagged mail to level-1+ domains is also sent over the secure route,
+    /// so the product enforces MTA-STS and DANE for all mail.</summary>
+    public bool EnforceForAllMail { get; private set; }
+
+    /// <summary>Gets the configured internal domains (the host adds its own, e.g. Exchange accepted domains).</summary>
+    public IReadOnlyCollection<string> InternalDomains => internalDomains;
+
+    /// <summary>Gets a value indicating whether the embedded known-domain list is used.</summary>
+    public bool UseEmbeddedDatabase { get; private set; } = true;
+
+    /// <summary>Gets additional known-domain database files, in increasing precedence (relative paths are relative to the configuration file).</summary>
+    public IReadOnlyList<string> DatabaseFiles { get; private set; } = Array.Empty<string>();
+
+    /// <summary>Gets the administrator's per-domain overrides.</summary>
+    public IReadOnlyCollection<DomainOverride> Overrides => overrides.Values;
+
+    /// <summary>Gets the deferral settings.</summary>
+    public DeferSettings Defer { get; private set; } = DeferSettings.Default;
+
+    /// <summary>Gets the routing settings.</summary>
+    public RoutingSettings Routing { get; private set; } = RoutingSettings.Default;
+
+    /// <summary>Gets the agent's host settings.</summary>
+    public AgentSettings Agent { get; private set; } = AgentSettings.Default;
+
+    /// <summary>Gets the network resolver settings.</summary>
+    public ResolverSettings Resolver { get; private set; } = ResolverSettings.Default;
+
+    /// <summary>Gets the downgrade settings.</summary>
+    public DowngradeSettings Downgrade { get; private set; } = DowngradeSettings.Default;
+
+    /// <summary>Gets the folder that relative paths in the configuration are resolved against; <see langword="null"/> for the current folder.</summary>
+    public string? BaseDirectory { get; private set; }
+
+    /// <summary>Loads and validates a configuration file.</summary>
+    /// <param name="path">The file path.</param>
+    /// <returns>The settings.</returns>
+    /// <exception cref="DocumentException">The file is invalid; <see cref="DocumentException.Errors"/> lists every error with its JSON path.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static LinkSecureSettings LoadFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var settings = Load(stream, path);
+        settings.BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path));
+        return settings;
+    }
+
+    /// <summary>Loads and validates a configuration document.</summary>
+    /// <param name="stream">The JSON document.</param>
+    /// <param name="documentName">A name for messages.</param>
+    /// <returns>The settings.</returns>
+    /// <exception cref="DocumentException">The document is invalid; every error is listed with its JSON path.</exception>
+    public static LinkSecureSettings Load(Stream stream, string documentName = "configuration")
+    {
+        using var document = JsonDocumentReader.Parse(stream, MaxFileBytes, documentName);
+        var reader = new JsonDocumentReader();
+        var settings = Read(reader, document.RootElement);
+        if (reader.HasErrors)
+        {
+            throw new DocumentException($"{documentName} is invalid.", reader.Errors);
+        }
+
+        return settings;
+    }
+
+    /// <summary>Validates a configuration document without throwing.</summary>
+    /// <param name="stream">The JSON document.</param>
+    /// <param name="documentName">A name for messages.</param>
+    /// <returns>Every error found; empty when the document is valid.</returns>
+    public static IReadOnlyList<DocumentError> Validate(Stream stream, string documentName = "configuration")
+    {
+        try
+        {
+            Load(stream, documentName);
+            return Array.Empty<DocumentError>();
+        }
+        catch (DocumentException ex)
+        {
+            return ex.Errors.Count > 0 ? ex.Errors : new[] { new DocumentError("$", ex.Message) };
+        }
+    }
+
+    /// <summary>Tells whether a domain is internal according to the configuration.</summary>
+    /// <param name="normalizedDomain">A normalised domain.</param>
+    /// <returns><see langword="true"/> when the domain or a parent domain is listed as internal.</returns>
+    public bool IsInternalDomain(string normalizedDomain)
+    {
+        if (internalDomains.Count == 0 || normalizedDomain is null)
+        {
+            return false;
+        }
+
+        var name = normalizedDomain;
+        while (true)
+        {
+            if (internalDomains.Contains(name))
+            {
+                return true;
+            }
+
+            var dot = name.IndexOf('.');
+            if (dot < 0)
+            {
+                return false;
+            }
+
+            name = name.Substring(dot + 1);
+        }
+    }
+
+    /// <summary>Finds the override for a domain.</summary>
+    /// <param name="normalizedDomain">A normalised domain.</param>
+    /// <param name="domainOverride">The override.</param>
+    /// <returns><see langword="true"/> when the domain has an override.</returns>
+    public bool TryGetOverride(string normalizedDomain, out DomainOverride? domainOverride) =>
+        overrides.TryGetValue(normalizedDomain, out domainOverride);
+
+    /// <summary>Returns a copy with additional internal domains (a host's accepted domains).</summary>
+    /// <param name="domains">Domains in any form.</param>
+    /// <returns>The new settings.</returns>
+    public LinkSecureSettings WithInternalDomains(IEnumerable<string> domains)
+    {
+        var copy = (LinkSecureSettings)MemberwiseClone();
+        copy.internalDomains = new HashSet<string>(internalDomains, StringComparer.Ordinal);
+        foreach (var domain in domains ?? Enumerable.Empty<string>())
+        {
+            if (DomainName.TryNormalize(domain, out var normalized))
+            {
+                copy.internalDomains.Add(normalized);
+            }
+        }
+
+        return copy;
+    }
+
+    /// <summary>Resolves a path from the configuration against <see cref="BaseDirectory"/>.</summary>
+    /// <param name="path">A path as written in the configuration.</param>
+    /// <returns>The full path.</returns>
+    public string ResolvePath(string path) =>
+        Path.IsPathRooted(path) || BaseDirectory is null ? path : Path.Combine(BaseDirectory, path);
+
+    private static LinkSecureSettings Read(JsonDocumentReader reader, JsonElement root)
+    {
+        var settings = new LinkSecureSettings();
+        if (!reader.ExpectObject(root, "$"))
+        {
+            return settings;
+        }
+
+        reader.CheckProperties(root, "$", RootProperties);
+        settings.EnforceForAllMail = reader.ReadBool(root, "$", "enforceForAllMail", false);
+
+        var internalList = reader.ReadStringArray(root, "$", "internalDomains");
+        for (var i = 0; i < internalList.Count; i++)
+        {
+            if (DomainName.TryNormalize(internalList[i], out var domain))
+            {
+                settings.internalDomains.Add(domain);
+            }
+            else
+            {
+                reader.Error(JsonDocumentReader.Index("$.internalDomains", i), $"'{internalList[i]}' is not a valid domain name");
+            }
+        }
+
+        if (JsonDocumentReader.TryGet(root, "knownDomains", out var known) && reader.ExpectObject(known, "$.knownDomains"))
+        {
+            reader.CheckProperties(known, "$.knownDomains", KnownDomainsProperties);
+            settings.UseEmbeddedDatabase = reader.ReadBool(known, "$.knownDomains", "useEmbedded", true);
+            settings.DatabaseFiles = reader.ReadStringArray(known, "$.knownDomains", "files");
+        }
+
+        if (JsonDocumentReader.TryGet(root, "overrides", out var overrideArray))
+        {
+            ReadOverrides(reader, overrideArray, settings.overrides);
+        }
+
+        if (JsonDocumentReader.TryGet(root, "defer", out var defer))
+        {
+            settings.Defer = DeferSettings.Read(reader, defer, "$.defer");
+        }
+
+        if (JsonDocumentReader.TryGet(root, "routing", out var routing))
+        {
+            settings.Routing = RoutingSettings.Read(reader, routing, "$.routing");
+        }
+
+        if (JsonDocumentReader.TryGet(root, "agent", out var agent))
+        {
+            settings.Agent = AgentSettings.Read(reader, agent, "$.agent");
+        }
+
+        if (JsonDocumentReader.TryGet(root, "resolver", out var resolver))
+        {
+            settings.Resolver = ResolverSettings.Read(reader, resolver, "$.resolver");
+        }
+
+        if (JsonDocumentReader.TryGet(root, "downgrade", out var downgrade))
+        {
+            settings.Downgrade = DowngradeSettings.Read(reader, downgrade, "$.downgrade");
+        }
+
+        return settings;
+    }
+
+    private static void ReadOverrides(JsonDocumentReader reader, JsonElement array, Dictionary<string, DomainOverride> map)
+    {
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            reader.Error("$.overrides", $"expected an array of {{ \"domain\": ..., \"level\": 0-4 }} or {{ \"domain\": ..., \"never\": true }}, found {JsonDocumentReader.Describe(array)}");
+            return;
+        }
+
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var path = JsonDocumentReader.Index("$.overrides", index++);
+            if (!reader.ExpectObject(item, path))
+            {
+                continue;
+            }
+
+            reader.CheckProperties(item, path, OverrideProperties);
+            var raw = reader.ReadString(item, path, "domain", null);
+            var hasLevel = JsonDocumentReader.TryGet(item, "level", out _);
+            var level = reader.ReadInt(item, path, "level", 0, 0, 4);
+            var never = reader.ReadBool(item, path, "never", false);
+            reader.ReadString(item, path, "comment", null, allowEmpty: true);
+            if (raw is null)
+            {
+                reader.Error(path + ".domain", "missing; every override names its domain");
+                continue;
+            }
+
+            if (!DomainName.TryNormalize(raw, out var domain))
+            {
+                reader.Error(path + ".domain", $"'{raw}' is not a valid domain name");
+                continue;
+            }
+
+            if (hasLevel == never)
+            {
+                reader.Error(path, "give exactly one of \"level\" (force a level) or \"never\": true (never link-secure)");
+                continue;
+            }
+
+            if (map.ContainsKey(domain))
+            {
+                reader.Error(path + ".domain", $"'{domain}' has more than one override");
+                continue;
+            }
+
+            map.Add(domain, new DomainOverride(domain, (LinkSecurityLevel)level, never));
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using LinkSecure.Core.Database;
+using LinkSecure.Core.Internal;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Core.Configuration;
+
+/// <summary>
+/// Where secure recipients are routed (JSON section <c>routing</c>). Each routing domain is the address space of
+/// a Send connector with <c>RequireTLS</c> and the matching <c>TlsAuthLevel</c>.
+/// </summary>
+public sealed class RoutingSettings
+{
+    internal static readonly string[] Properties =
+    {
+        "mode", "domainValidationDomain", "certificateValidationDomain", "encryptionOnlyDomain",
+        "smartHostDomain", "smartHosts", "smartHostTlsAuthLevel", "sendConnectorPrefix",
+    };
+
+    private static readonly string[] TlsAuthLevels = { "EncryptionOnly", "CertificateValidation", "DomainValidation" };
+
+    /// <summary>Gets the default routing settings.</summary>
+    public static RoutingSettings Default { get; } = new();
+
+    /// <summary>Gets the routing mode.</summary>
+    public RoutingMode Mode { get; private set; } = RoutingMode.Connector;
+
+    /// <summary>Gets the routing domain of the connector with <c>TlsAuthLevel DomainValidation</c>
+    /// (used when the profile names the certificate's domain, e.g. MTA-STS MX patterns).</summary>
+    public string DomainValidationDomain { get; private set; } = "linksecure-dv.invalid";
+
+    /// <summary>Gets the routing domain of the connector with <c>TlsAuthLevel CertificateValidation</c>
+    /// (PKIX without a known certificate name).</summary>
+    public string CertificateValidationDomain { get; private set; } = "linksecure-cv.invalid";
+
+    /// <summary>Gets the routing domain of the connector with <c>TlsAuthLevel EncryptionOnly</c>
+    /// (mandatory TLS that Exchange cannot authenticate: DANE, RFC 7672 §2.2 unusable TLSA).</summary>
+    public string EncryptionOnlyDomain { get; private set; } = "linksecure-eo.invalid";
+
+    /// <summary>Gets the routing domain of the smart-host connector (mode <see cref="RoutingMode.SmartHost"/>).</summary>
+    public string SmartHostDomain { get; private set; } = "linksecure-relay.invalid";
+
+    /// <summary>Gets the smart hosts of the relay route.</summary>
+    public IReadOnlyList<string> SmartHosts { get; private set; } = Array.Empty<string>();
+
+    /// <summary>Gets the TLS auth level the relay connector uses.</summary>
+    public string SmartHostTlsAuthLevel { get; private set; } = "DomainValidation";
+
+    /// <summary>Gets the prefix of the Send connector names the install scripts create.</summary>
+    public string SendConnectorPrefix { get; private set; } = "ExchangeLinkSecure";
+
+    internal static RoutingSettings Read(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path)
+    {
+        var d = Default;
+        if (!reader.ExpectObject(element, path))
+        {
+            return d;
+        }
+
+        reader.CheckProperties(element, path, Properties);
+        var settings = new RoutingSettings
+        {
+            Mode = string.Equals(reader.ReadEnum(element, path, "mode", "connector", "connector", "smartHost"), "smartHost", StringComparison.Ordinal) ? RoutingMode.SmartHost : RoutingMode.Connector,
+            DomainValidationDomain = ReadDomain(reader, element, path, "domainValidationDomain", d.DomainValidationDomain),
+            CertificateValidationDomain = ReadDomain(reader, element, path, "certificateValidationDomain", d.CertificateValidationDomain),
+            EncryptionOnlyDomain = ReadDomain(reader, element, path, "encryptionOnlyDomain", d.EncryptionOnlyDomain),
+            SmartHostDomain = ReadDomain(reader, element, path, "smartHostDomain", d.SmartHostDomain),
+            SmartHosts = reader.ReadStringArray(element, path, "smartHosts"),
+            SmartHostTlsAuthLevel = reader.ReadEnum(element, path, "smartHostTlsAuthLevel", d.SmartHostTlsAuthLevel, TlsAuthLevels)!,
+            SendConnectorPrefix = reader.ReadString(element, path, "sendConnectorPrefix", d.SendConnectorPrefix)!,
+        };
+
+        if (settings.Mode == RoutingMode.SmartHost && settings.SmartHosts.Count == 0)
+        {
+            reader.Error(JsonDocumentReader.Child(path, "smartHosts"), "mode 'smartHost' needs at least one smart host");
+        }
+
+        var domains = new[] { settings.DomainValidationDomain, settings.CertificateValidationDomain, settings.EncryptionOnlyDomain, settings.SmartHostDomain };
+        for (var i = 0; i < domains.Length; i++)
+        {
+            for (var j = i + 1; j < domains.Length; j++)
+            {
+                if (string.Equals(domains[i], domains[j], StringComparison.Ordinal))
+                {
+                    reader.Error(path, $"routing domain '{domains[i]}' is used for two routes; each route needs its own Send connector address space");
+                }
+            }
+        }
+
+        return settings;
+    }
+
+    private static string ReadDomain(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path, string name, string fallback)
+    {
+        var text = reader.ReadString(element, path, name, null);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!DomainName.TryNormalize(text, out var domain) || domain.IndexOf('.') < 0)
+        {
+            reader.Error(JsonDocumentReader.Child(path, name), $"'{text}' is not a domain name usable as a Send connector address space");
+            return fallback;
+        }
+
+        return domain;
+    }
+}

@@ -1,0 +1,188 @@
+using System;
+using System.Globalization;
+using LinkSecure.Core.Configuration;
+using LinkSecure.Core.Profiles;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Core.Decisions;
+
+/// <summary>
+/// Decides, for one recipient, whether to pass, force TLS, bounce, downgrade or defer (docs/protocol.md,
+/// "Decisions"). Pure and thread-safe: it does no I/O; profiles come from a <see cref="ProfileResolver"/>.
+/// </summary>
+public sealed class DecisionEngine
+{
+    /// <summary>Creates an engine.</summary>
+    /// <param name="settings">The configuration.</param>
+    public DecisionEngine(LinkSecureSettings settings)
+    {
+        Settings = settings ?? throw new ArgumentNullException(nameof(settings));
+    }
+
+    /// <summary>Gets the configuration.</summary>
+    public LinkSecureSettings Settings { get; }
+
+    /// <summary>
+    /// Tells whether deciding for a recipient of a message with this request needs a domain profile. When it
+    /// returns <see langword="false"/>, <see cref="Decide"/> can be called with a <see langword="null"/> profile.
+    /// </summary>
+    /// <param name="request">The message's request.</param>
+    /// <returns><see langword="true"/> for tagged mail, and for untagged mail when <c>enforceForAllMail</c> is on.</returns>
+    public bool NeedsProfile(LinkSecurityRequest request) =>
+        request is not null && !request.IsWaiver && (request.IsRequested || Settings.EnforceForAllMail);
+
+    /// <summary>Tells whether a recipient is internal (its domain or a parent is in the configured internal domains).</summary>
+    /// <param name="recipient">The address.</param>
+    /// <returns><see langword="true"/> for internal recipients.</returns>
+    public bool IsInternal(string recipient) =>
+        DomainName.TryGetAddressDomain(recipient, out var domain) && Settings.IsInternalDomain(domain);
+
+    /// <summary>Decides for one recipient.</summary>
+    /// <param name="request">The message's request.</param>
+    /// <param name="recipient">The recipient address.</param>
+    /// <param name="profile">The recipient domain's profile; may be <see langword="null"/> when <see cref="NeedsProfile"/> is false.</param>
+    /// <param name="messageAge">How long ago the message entered the organisation (for the deferral limit).</param>
+    /// <param name="isInternal">Whether the host knows the recipient is internal (same organisation, accepted domain).</param>
+    /// <returns>The decision.</returns>
+    public RecipientDecision Decide(LinkSecurityRequest request, string recipient, DomainProfile? profile, TimeSpan messageAge, bool isInternal = false)
+    {
+        if (request is null)
+        {
+            throw new ArgumentNullException(nameof(request));
+        }
+
+        if (recipient is null)
+        {
+            throw new ArgumentNullException(nameof(recipient));
+        }
+
+        DomainName.TryGetAddressDomain(recipient, out var domain);
+        if (isInternal || (domain is not null && Settings.IsInternalDomain(domain)))
+        {
+            return new RecipientDecision(DecisionKind.Pass, recipient, domain, request, null, "internal recipient");
+        }
+
+        if (request.IsWaiver)
+        {
+            // RFC 8689 §3: the sender asked relays to ignore recipient TLS policy.
+            return new RecipientDecision(DecisionKind.Pass, recipient, domain, request, profile, "sender waived TLS policy (TLS-Required: No)");
+        }
+
+        if (!request.IsRequested)
+        {
+            return DecideUntagged(request, recipient, domain, profile);
+        }
+
+        if (domain is null)
+        {
+            return Fallback(request, recipient, null, profile, "recipient address has no domain", "no domain to look up", EnhancedStatusCode.RequiredLevelNotMet);
+        }
+
+        if (profile is null)
+        {
+            throw new ArgumentException("A tagged message needs the recipient domain's profile.", nameof(profile));
+        }
+
+        switch (profile.Status)
+        {
+            case ProfileStatus.TemporaryFailure:
+                return DecideTemporaryFailure(request, recipient, domain, profile, messageAge);
+
+            case ProfileStatus.NoMail:
+                return new RecipientDecision(DecisionKind.Bounce, recipient, domain, request, profile, "null MX")
+                {
+                    StatusCode = EnhancedStatusCode.NullMx,
+                    UserExplanation = $"The domain {domain} does not accept e-mail.",
+                    TechnicalDetail = $"{domain} publishes a null MX (RFC 7505)",
+                };
+        }
+
+        var level = profile.Level;
+        if (level >= request.Level)
+        {
+            var route = SecureRoute.Select(profile.Tls, Settings.Routing);
+            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, Format("level {0} meets requested {1}", level, request.Level))
+            {
+                Route = route,
+                TechnicalDetail = $"route {route}; {route.Note}; evidence: {profile.DescribeEvidence()}",
+            };
+        }
+
+        if (profile.TlsFailure is not null)
+        {
+            return Fallback(request, recipient, domain, profile, "TLS failure: " + profile.TlsFailure, profile.TlsFailure, EnhancedStatusCode.EncryptionNeeded);
+        }
+
+        var reason = Format("level {0} below requested {1}", level, request.Level);
+        return Fallback(request, recipient, domain, profile, reason, reason + "; evidence: " + profile.DescribeEvidence(), EnhancedStatusCode.RequiredLevelNotMet);
+    }
+
+    private static string Format(string format, LinkSecurityLevel a, LinkSecurityLevel b) =>
+        string.Format(CultureInfo.InvariantCulture, format, (int)a, (int)b);
+
+    private RecipientDecision DecideUntagged(LinkSecurityRequest request, string recipient, string? domain, DomainProfile? profile)
+    {
+        if (Settings.EnforceForAllMail && profile is { Status: ProfileStatus.Ok } && profile.Level >= LinkSecurityLevel.TransportSecure)
+        {
+            var route = SecureRoute.Select(profile.Tls, Settings.Routing);
+            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, string.Format(CultureInfo.InvariantCulture, "enforceForAllMail: domain is level {0}", (int)profile.Level))
+            {
+                Route = route,
+                TechnicalDetail = $"route {route}; {route.Note}; evidence: {profile.DescribeEvidence()}",
+            };
+        }
+
+        // Untagged mail is never bounced, deferred or altered: fail open.
+        return new RecipientDecision(DecisionKind.Pass, recipient, domain, request, profile, "no link-security request");
+    }
+
+    private RecipientDecision DecideTemporaryFailure(LinkSecurityRequest request, string recipient, string domain, DomainProfile profile, TimeSpan messageAge)
+    {
+        var reason = profile.FailureReason ?? "lookup failed temporarily";
+        if (messageAge < Settings.Defer.MaxDefer)
+        {
+            var code = profile.FailureKind == TemporaryFailureKind.Dnssec ? EnhancedStatusCode.DnssecFailed : EnhancedStatusCode.LookupFailed;
+            return new RecipientDecision(DecisionKind.Defer, recipient, domain, request, profile, "temporary failure: " + reason)
+            {
+                StatusCode = code,
+                RetryAfter = Settings.Defer.RetryAfter,
+                UserExplanation = $"Delivery to {domain} is delayed while its link security is checked; it will be retried.",
+                TechnicalDetail = reason,
+            };
+        }
+
+        var limit = string.Format(CultureInfo.InvariantCulture, "lookups kept failing for {0:0} minutes (limit {1:0}): {2}", messageAge.TotalMinutes, Settings.Defer.MaxDefer.TotalMinutes, reason);
+        var decision = Fallback(request, recipient, domain, profile, "deferral limit reached", limit, EnhancedStatusCode.RequiredLevelNotMet);
+        return new RecipientDecision(decision.Kind, recipient, domain, request, profile, decision.Reason)
+        {
+            StatusCode = decision.StatusCode,
+            UserExplanation = decision.UserExplanation,
+            TechnicalDetail = decision.TechnicalDetail,
+            DeferralExpired = true,
+        };
+    }
+
+    private static RecipientDecision Fallback(LinkSecurityRequest request, string recipient, string? domain, DomainProfile? profile, string reason, string detail, EnhancedStatusCode code)
+    {
+        var target = domain ?? recipient;
+        if (request.Fallback == FallbackAction.SafePart)
+        {
+            return new RecipientDecision(DecisionKind.Downgrade, recipient, domain, request, profile, reason + "; fallback=safe-part")
+            {
+                StatusCode = code,
+                UserExplanation = $"Only the part of the message marked safe for insecure links was delivered to {recipient}.",
+                TechnicalDetail = detail,
+            };
+        }
+
+        var explanation = code == EnhancedStatusCode.EncryptionNeeded
+            ? $"Your message was not delivered to {recipient} because a secure (encrypted and verified) connection to {target} could not be made, and you asked for link-secure delivery."
+            : string.Format(CultureInfo.InvariantCulture, "Your message was not delivered to {0} because you asked for link-secure delivery (level {1}) and {2} is not known to protect e-mail in transit at that level.", recipient, (int)request.Level, target);
+        return new RecipientDecision(DecisionKind.Bounce, recipient, domain, request, profile, reason + "; fallback=bounce")
+        {
+            StatusCode = code,
+            UserExplanation = explanation,
+            TechnicalDetail = detail,
+        };
+    }
+}

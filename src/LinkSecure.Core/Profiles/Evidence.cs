@@ -1,0 +1,41 @@
+using System;
+using System.Globalization;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Core.Profiles;
+
+/// <summary>One fact behind a domain profile, in words an administrator can act on.</summary>
+public sealed class Evidence
+{
+    /// <summary>Creates evidence.</summary>
+    /// <param name="source">Where it came from.</param>
+    /// <param name="detail">What it says, e.g. "MTA-STS policy id 2024a mode enforce, mx *.mail.example".</param>
+    /// <param name="supportsLevel">The level this evidence supports on its own (0 when it supports none).</param>
+    /// <param name="expires">When it stops being valid; <see langword="null"/> for no expiry.</param>
+    public Evidence(EvidenceSource source, string detail, LinkSecurityLevel supportsLevel = LinkSecurityLevel.None, DateTimeOffset? expires = null)
+    {
+        Source = source;
+        Detail = detail ?? throw new ArgumentNullException(nameof(detail));
+        SupportsLevel = supportsLevel;
+        Expires = expires;
+    }
+
+    /// <summary>Gets where the evidence came from.</summary>
+    public EvidenceSource Source { get; }
+
+    /// <summary>Gets the human-readable detail.</summary>
+    public string Detail { get; }
+
+    /// <summary>Gets the level this evidence supports on its own.</summary>
+    public LinkSecurityLevel SupportsLevel { get; }
+
+    /// <summary>Gets when the evidence expires, if ever.</summary>
+    public DateTimeOffset? Expires { get; }
+
+    /// <summary>Formats the evidence for logs: <c>source: detail (expires …)</c>.</summary>
+    /// <returns>A single line.</returns>
+    public override string ToString() =>
+        Expires is { } e
+            ? string.Format(CultureInfo.InvariantCulture, "{0}: {1} (until {2:yyyy-MM-dd HH:mm}Z)", Source, Detail, e.UtcDateTime)
+            : string.Format(CultureInfo.InvariantCulture, "{0}: {1}", Source, Detail);
+}

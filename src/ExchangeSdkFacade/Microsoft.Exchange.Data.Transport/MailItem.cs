@@ -1,5 +1,6 @@
 // Compile-time facade of Microsoft.Exchange.Data.Transport: see ../Facade.props.
 // Surface: a subset of Microsoft's, identical signatures (checked by ../check-surface.sh).
+using System;
 using System.Collections.Generic;
 using System.IO;
 using Microsoft.Exchange.Data.Transport.Email;
@@ -8,6 +9,8 @@ namespace Microsoft.Exchange.Data.Transport
 {
     public abstract class MailItem
     {
+        public abstract DateTime DateTimeReceived { get; }
+
         public abstract RoutingAddress FromAddress { get; set; }
 
         public abstract EmailMessage Message { get; }

@@ -34,6 +34,9 @@ internal sealed class AgentLog : IDisposable
         }
     }
 
+    /// <summary>Gets the private NLog factory (tests read its targets); <see langword="null"/> when NLog could not start.</summary>
+    internal LogFactory? Factory => factory;
+
     /// <summary>Gets a log that writes nothing (tests, or when NLog cannot start).</summary>
     public static AgentLog Null { get; } = new(null, new EventLogWriter());
 

@@ -239,20 +239,13 @@ internal sealed class SimMailItem : MailItem
     {
         var root = new MimePart();
         string? messageId = null;
-        try
+        foreach (var header in HeaderBlock.Parse(Mime))
         {
-            using var stream = new MemoryStream(Mime, writable: false);
-            var headers = MimeKit.HeaderList.Load(stream);
-            foreach (var header in headers)
+            root.Headers.AppendChild(new TextHeader(header.Key, header.Value));
+            if (messageId is null && string.Equals(header.Key, "Message-ID", StringComparison.OrdinalIgnoreCase))
             {
-                root.Headers.AppendChild(new TextHeader(header.Field, header.Value));
+                messageId = header.Value.Trim();
             }
-
-            messageId = headers[MimeKit.HeaderId.MessageId];
-        }
-        catch (FormatException)
-        {
-            // A message whose header block cannot be parsed has no readable headers here.
         }
 
         var tnef = IsTnef ? new MimePart() : null;

@@ -259,12 +259,7 @@ internal sealed class TransportPipeline
             }
 
             // -SetHeaderName/-SetHeaderValue "adds or modifies a header field".
-            using var input = new MemoryStream(item.Mime);
-            var message = MimeKit.MimeMessage.Load(input);
-            message.Headers[rule.HeaderName] = rule.HeaderValue;
-            using var output = new MemoryStream();
-            message.WriteTo(output);
-            item.ReplaceMime(output.ToArray());
+            item.ReplaceMime(HeaderBlock.SetHeader(item.Mime, rule.HeaderName, rule.HeaderValue));
         }
     }
 }

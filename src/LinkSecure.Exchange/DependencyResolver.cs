@@ -33,8 +33,7 @@ internal static class DependencyResolver
                     return;
                 }
 
-                var location = typeof(DependencyResolver).Assembly.Location;
-                AgentDirectory = string.IsNullOrEmpty(location) ? AppDomain.CurrentDomain.BaseDirectory : Path.GetDirectoryName(location) ?? string.Empty;
+                AgentDirectory = FindAgentDirectory();
                 var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                 foreach (var file in Directory.GetFiles(AgentDirectory, "*.dll"))
                 {
@@ -64,6 +63,32 @@ internal static class DependencyResolver
         var names = new List<string>(shipped?.Keys ?? (IEnumerable<string>)Array.Empty<string>());
         names.Sort(StringComparer.OrdinalIgnoreCase);
         return names;
+    }
+
+    /// <summary>The folder the agent DLL was installed in: its code base (the original location even when the host
+    /// shadow-copies assemblies), else its location, else the application base.</summary>
+    private static string FindAgentDirectory()
+    {
+        var assembly = typeof(DependencyResolver).Assembly;
+        try
+        {
+            if (Uri.TryCreate(assembly.CodeBase, UriKind.Absolute, out var codeBase) && codeBase.IsFile)
+            {
+                var folder = Path.GetDirectoryName(codeBase.LocalPath);
+                if (!string.IsNullOrEmpty(folder) && Directory.Exists(folder))
+                {
+                    return folder!;
+                }
+            }
+        }
+#pragma warning disable CA1031 // Fall back to the location.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        var location = assembly.Location;
+        return string.IsNullOrEmpty(location) ? AppDomain.CurrentDomain.BaseDirectory : Path.GetDirectoryName(location) ?? string.Empty;
     }
 
     private static Assembly? OnAssemblyResolve(object? sender, ResolveEventArgs args)

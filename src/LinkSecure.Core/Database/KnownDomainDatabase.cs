@@ -140,6 +140,40 @@ public sealed class KnownDomainDatabase
         return new KnownDomainDatabase(map, expires, description, generated);
     }
 
+    /// <summary>Loads the databases a configuration names: the embedded list (unless turned off), then each configured
+    /// file, then <paramref name="extraFiles"/>, later ones taking precedence.</summary>
+    /// <param name="settings">The configuration.</param>
+    /// <param name="extraFiles">More files, e.g. from a command line.</param>
+    /// <param name="useEmbedded">Overrides the configuration's <c>knownDomains.useEmbedded</c> when not <see langword="null"/>.</param>
+    /// <returns>The merged database.</returns>
+    /// <exception cref="DocumentException">A file is invalid.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public static KnownDomainDatabase LoadConfigured(Configuration.LinkSecureSettings settings, IEnumerable<string>? extraFiles = null, bool? useEmbedded = null)
+    {
+        if (settings is null)
+        {
+            throw new ArgumentNullException(nameof(settings));
+        }
+
+        var parts = new List<KnownDomainDatabase>();
+        if (useEmbedded ?? settings.UseEmbeddedDatabase)
+        {
+            parts.Add(LoadEmbedded());
+        }
+
+        foreach (var file in settings.DatabaseFiles)
+        {
+            parts.Add(LoadFile(settings.ResolvePath(file)));
+        }
+
+        foreach (var file in extraFiles ?? Enumerable.Empty<string>())
+        {
+            parts.Add(LoadFile(file));
+        }
+
+        return parts.Count switch { 0 => Empty, 1 => parts[0], _ => Merge(parts) };
+    }
+
     /// <summary>Merges databases: entries of later databases replace those of earlier ones (administrator files after the embedded list).</summary>
     /// <param name="databases">The databases in increasing precedence.</param>
     /// <returns>The merged database; each source's file-level expiry is applied to its own entries.</returns>
@@ -360,7 +394,7 @@ public sealed class KnownDomainDatabase
     /// <summary>RFC 8461 §4.1 pattern syntax: a host name, optionally prefixed by a single <c>*.</c>.</summary>
     /// <param name="pattern">The pattern.</param>
     /// <returns><see langword="true"/> when valid.</returns>
-    internal static bool IsValidMxPattern(string pattern)
+    public static bool IsValidMxPattern(string pattern)
     {
         var host = pattern.StartsWith("*.", StringComparison.Ordinal) ? pattern.Substring(2) : pattern;
         return host.IndexOf('*') < 0 && DomainName.TryNormalize(host, out _);

@@ -12,6 +12,11 @@ namespace LinkSecure.Core.Decisions;
 /// </summary>
 public sealed class DecisionEngine
 {
+    // Reasons of the hot (Secure) path, formatted once.
+    private static readonly string[,] MeetsReasons = BuildMeetsReasons();
+    private static readonly string[] EnforceForAllReasons =
+        { "enforceForAllMail: domain is level 0", "enforceForAllMail: domain is level 1", "enforceForAllMail: domain is level 2", "enforceForAllMail: domain is level 3", "enforceForAllMail: domain is level 4" };
+
     /// <summary>Creates an engine.</summary>
     /// <param name="settings">The configuration.</param>
     public DecisionEngine(LinkSecureSettings settings)
@@ -100,11 +105,9 @@ public sealed class DecisionEngine
         var level = profile.Level;
         if (level >= request.Level)
         {
-            var route = SecureRoute.Select(profile.Tls, Settings.Routing);
-            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, Format("level {0} meets requested {1}", level, request.Level))
+            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, MeetsReasons[(int)level, (int)request.Level])
             {
-                Route = route,
-                TechnicalDetail = $"route {route}; {route.Note}; evidence: {profile.DescribeEvidence()}",
+                Route = profile.Tls.RouteFor(Settings.Routing),
             };
         }
 
@@ -117,6 +120,20 @@ public sealed class DecisionEngine
         return Fallback(request, recipient, domain, profile, reason, reason + "; evidence: " + profile.DescribeEvidence(), EnhancedStatusCode.RequiredLevelNotMet);
     }
 
+    private static string[,] BuildMeetsReasons()
+    {
+        var reasons = new string[5, 5];
+        for (var have = 0; have < 5; have++)
+        {
+            for (var want = 0; want < 5; want++)
+            {
+                reasons[have, want] = string.Format(CultureInfo.InvariantCulture, "level {0} meets requested {1}", have, want);
+            }
+        }
+
+        return reasons;
+    }
+
     private static string Format(string format, LinkSecurityLevel a, LinkSecurityLevel b) =>
         string.Format(CultureInfo.InvariantCulture, format, (int)a, (int)b);
 
@@ -124,11 +141,9 @@ public sealed class DecisionEngine
     {
         if (Settings.EnforceForAllMail && profile is { Status: ProfileStatus.Ok } && profile.Level >= LinkSecurityLevel.TransportSecure)
         {
-            var route = SecureRoute.Select(profile.Tls, Settings.Routing);
-            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, string.Format(CultureInfo.InvariantCulture, "enforceForAllMail: domain is level {0}", (int)profile.Level))
+            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, EnforceForAllReasons[(int)profile.Level])
             {
-                Route = route,
-                TechnicalDetail = $"route {route}; {route.Note}; evidence: {profile.DescribeEvidence()}",
+                Route = profile.Tls.RouteFor(Settings.Routing),
             };
         }
 

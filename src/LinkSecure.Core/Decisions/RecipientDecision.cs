@@ -7,6 +7,8 @@ namespace LinkSecure.Core.Decisions;
 /// <summary>The decision for one recipient of one message, with everything a host needs to apply and log it.</summary>
 public sealed class RecipientDecision
 {
+    private string? technicalDetail;
+
     internal RecipientDecision(DecisionKind kind, string recipient, string? domain, LinkSecurityRequest request, DomainProfile? profile, string reason)
     {
         Kind = kind;
@@ -48,7 +50,21 @@ public sealed class RecipientDecision
     public string? UserExplanation { get; internal init; }
 
     /// <summary>Gets the technical detail for logs and the DSN diagnostic.</summary>
-    public string? TechnicalDetail { get; internal init; }
+    /// <remarks>For <see cref="DecisionKind.Secure"/> it is built on first access, keeping the hot path free of string work.</remarks>
+    public string? TechnicalDetail
+    {
+        get
+        {
+            if (technicalDetail is null && Kind == DecisionKind.Secure && Route is { } route)
+            {
+                technicalDetail = $"route {route}; {route.Note}; evidence: {Profile?.DescribeEvidence() ?? "none"}";
+            }
+
+            return technicalDetail;
+        }
+
+        internal init => technicalDetail = value;
+    }
 
     /// <summary>Gets when to retry, for <see cref="DecisionKind.Defer"/>.</summary>
     public TimeSpan? RetryAfter { get; internal init; }

@@ -7,6 +7,8 @@ namespace LinkSecure.Core.Profiles;
 /// <summary>The TLS requirement a sender must apply to reach a domain.</summary>
 public sealed class TlsRequirement
 {
+    private Tuple<Configuration.RoutingSettings, Decisions.SecureRoute>? routeCache;
+
     /// <summary>No requirement.</summary>
     public static readonly TlsRequirement None = new(TlsMode.None, Array.Empty<string>());
 
@@ -85,6 +87,22 @@ public sealed class TlsRequirement
     /// <param name="host">An MX host name.</param>
     /// <returns><see langword="true"/> when the host is acceptable.</returns>
     public bool AllowsHost(string host) => MxPatterns.Count == 0 || MxPatterns.Any(p => MatchesPattern(p, host));
+
+    /// <summary>Returns the route for this requirement, cached per routing settings (both are immutable).</summary>
+    /// <param name="routing">The routing settings.</param>
+    /// <returns>The route <see cref="Decisions.SecureRoute.Select"/> chooses.</returns>
+    public Decisions.SecureRoute RouteFor(Configuration.RoutingSettings routing)
+    {
+        var cached = routeCache;
+        if (cached is not null && ReferenceEquals(cached.Item1, routing))
+        {
+            return cached.Item2;
+        }
+
+        var route = Decisions.SecureRoute.Select(this, routing);
+        routeCache = Tuple.Create(routing, route);
+        return route;
+    }
 
     /// <inheritdoc />
     public override string ToString() =>

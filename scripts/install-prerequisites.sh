@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian/Ubuntu machine with the .NET 10 SDK.
+# Run as root (CI does). Idempotent: a second run installs nothing new.
+set -euo pipefail
+
+apt_packages=(
+  # net48 test runs (the core on .NET Framework, the Exchange agent) under Mono.
+  mono-runtime
+  mono-devel
+)
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "Debian packages already installed."
+fi
+
+dotnet --version

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of the repository: the .NET suites (net10.0, and net48 under Mono) and the PowerShell
+# (Pester) suite. Prints one closing line "N passed, N failed, N skipped" and exits non-zero on any failure.
+# Prerequisites: scripts/install-prerequisites.sh (once per machine).
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+
+echo "== dotnet test ExchangeLinkSecure.sln"
+dotnet test ExchangeLinkSecure.sln -c Release --nologo 2>&1 | tee "$log" || status=1
+
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+
+if [ -f install-scripts/tests/run-tests.sh ]; then
+  echo "== Pester (install-scripts)"
+  pester_log="$(mktemp)"
+  bash install-scripts/tests/run-tests.sh 2>&1 | tee "$pester_log" || status=1
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$pester_log" | tail -n 1)
+  if [ -n "$line" ]; then
+    passed=$((passed + $(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')))
+    failed=$((failed + $(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')))
+    s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+    skipped=$((skipped + ${s:-0}))
+  else
+    echo "Pester printed no summary line" >&2
+    status=1
+  fi
+  rm -f "$pester_log"
+fi
+
+if [ "$passed" -eq 0 ]; then
+  echo "No test ran." >&2
+  status=1
+fi
+
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json;
+using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Profiles;
+
+namespace LinkSecure.Cli;
+
+/// <summary>JSON shapes shared by commands (docs/cli.md, "JSON output").</summary>
+internal static class JsonOutput
+{
+    public static void WriteDecision(Utf8JsonWriter writer, RecipientDecision d)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("recipient", d.Recipient);
+        writer.WriteString("domain", d.Domain);
+        if (d.Profile is null)
+        {
+            writer.WriteNull("level");
+        }
+        else
+        {
+            writer.WriteNumber("level", (int)d.Level);
+        }
+
+        writer.WriteString("decision", d.Kind.ToString());
+        writer.WriteString("reason", d.Reason);
+        writer.WriteString("status", d.StatusCode?.ToString());
+        writer.WriteString("explanation", d.UserExplanation);
+        writer.WriteString("detail", d.TechnicalDetail);
+        if (d.RetryAfter is { } retry)
+        {
+            writer.WriteNumber("retryAfterMinutes", (int)retry.TotalMinutes);
+        }
+
+        if (d.Route is { } route)
+        {
+            writer.WriteStartObject("route");
+            writer.WriteString("routingDomain", route.RoutingDomain);
+            writer.WriteString("tlsAuthLevel", route.TlsAuthLevel);
+            writer.WriteString("tlsDomain", route.TlsDomain);
+            writer.WriteString("note", route.Note);
+            writer.WriteEndObject();
+        }
+
+        if (d.Profile is { } profile)
+        {
+            WriteProfile(writer, "profile", profile);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static void WriteProfile(Utf8JsonWriter writer, string name, DomainProfile profile)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteString("domain", profile.Domain);
+        writer.WriteNumber("level", (int)profile.Level);
+        writer.WriteString("status", profile.Status.ToString());
+        writer.WriteString("failureReason", profile.FailureReason);
+        writer.WriteString("tlsMode", profile.Tls.Mode.ToString());
+        writer.WriteStartArray("mxPatterns");
+        foreach (var pattern in profile.Tls.MxPatterns)
+        {
+            writer.WriteStringValue(pattern);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("evidence");
+        foreach (var e in profile.Evidence)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("source", e.Source.ToString());
+            writer.WriteString("detail", e.Detail);
+            writer.WriteNumber("supportsLevel", (int)e.SupportsLevel);
+            writer.WriteString("expires", e.Expires?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,49 @@
+using System;
+using System.CommandLine;
+using System.Threading.Tasks;
+
+namespace LinkSecure.Cli;
+
+/// <summary>Entry point of the <c>linksecure</c> administration tool.</summary>
+public static class Program
+{
+    /// <summary>Runs the tool.</summary>
+    /// <param name="args">The command line.</param>
+    /// <returns>The exit code (docs/cli.md).</returns>
+    public static async Task<int> Main(string[] args)
+    {
+        var root = BuildRootCommand();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"linksecure: {error.Message}").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync("Run 'linksecure --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"linksecure: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+    }
+
+    /// <summary>Builds the command tree.</summary>
+    /// <returns>The root command.</returns>
+    internal static RootCommand BuildRootCommand()
+    {
+        var root = new RootCommand("ExchangeLinkSecure administration: explain what the agent decides for a message, and manage link-security policy.");
+        root.Subcommands.Add(new ExplainCommand().Build());
+        root.Subcommands.Add(new DbCommand().Build());
+        root.Subcommands.Add(ConfigCommand.Build());
+        return root;
+    }
+}

@@ -104,6 +104,13 @@ public class RandomizedPipelineTests
                 recipients.Select(r => r.Address.ToString()).OrderBy(a => a, StringComparer.Ordinal),
                 outcomes.Select(o => o.Address).OrderBy(a => a, StringComparer.Ordinal));
 
+            if (!request.IsRequested && !enforceForAllMail)
+            {
+                // Untouched means untouched: not even a property on a recipient.
+                Assert.All(item.SimRecipients.Items, r => Assert.Empty(r.Bag));
+                Assert.Empty(item.Bag);
+            }
+
             foreach (var outcome in outcomes)
             {
                 checkedRecipients++;

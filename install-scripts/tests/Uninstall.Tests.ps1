@@ -1,0 +1,148 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'StandIns.ps1')
+    Import-Module (Get-LsScriptPath 'LinkSecure.Install.psm1') -Force
+    $script:InstallScript = Get-LsScriptPath 'Install-LinkSecureAgent.ps1'
+    $script:UninstallScript = Get-LsScriptPath 'Uninstall-LinkSecureAgent.ps1'
+    $script:AgentName = 'ExchangeLinkSecure Routing Agent'
+
+    function Invoke-Uninstall {
+        param([hashtable]$Extra = @{})
+        $arguments = @{ InstallPath = $script:InstallPath; Confirm = $false }
+        foreach ($key in $Extra.Keys) { $arguments[$key] = $Extra[$key] }
+        & $script:UninstallScript @arguments -InformationVariable info 6>$null 3>$null
+        $script:LastInfo = @($info | ForEach-Object { [string]$_.MessageData })
+    }
+}
+
+Describe 'Uninstall-LinkSecureAgent.ps1' {
+    BeforeAll {
+        Register-LsWindowsStandIns
+        Register-LsFileVersionStandIn
+    }
+
+    BeforeEach {
+        Reset-LsFake
+        Install-LsExchangeStandIns
+        $script:Root = New-LsTestRoot
+        $published = New-LsPublishedFolder -Path (Join-Path $script:Root 'publish') -Version '1.0.0'
+        $script:InstallPath = Join-Path $script:Root 'Program Files/ExchangeLinkSecure'
+        & $script:InstallScript -SourcePath $published -InstallPath $script:InstallPath -Confirm:$false 6>$null | Out-Null
+        New-Item -ItemType File -Path (Join-Path $script:InstallPath 'logs/decisions-20250101.log') -Force | Out-Null
+        $global:LsFake.Calls.Clear()
+    }
+
+    AfterEach {
+        Remove-Item -LiteralPath $script:Root -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'reverses the install and keeps configuration and logs' {
+        $result = Invoke-Uninstall
+
+        (Get-LsFakeAgent Hub $script:AgentName) | Should -BeNullOrEmpty
+        $global:LsFake.Connectors.Count | Should -Be 0
+        @(Get-LsMutatingCall | ForEach-Object Name) | Should -Be @('Disable-TransportAgent', 'Uninstall-TransportAgent', 'Remove-SendConnector', 'Remove-SendConnector', 'Restart-LsService')
+        foreach ($gone in @('LinkSecure.Exchange.dll', 'LinkSecure.Core.dll', 'MimeKit.dll', 'LinkSecure.config.json.template')) {
+            Join-Path $script:InstallPath $gone | Should -Not -Exist
+        }
+        Join-Path $script:InstallPath 'LinkSecure.config.json' | Should -Exist
+        Join-Path $script:InstallPath 'LinkSecure.nlog.config' | Should -Exist
+        Join-Path $script:InstallPath 'logs/decisions-20250101.log' | Should -Exist
+        $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
+        @($result | Where-Object Status -eq 'Failed').Count | Should -Be 0
+    }
+
+    It 'writes its transcript into the install folder' {
+        Invoke-Uninstall | Out-Null
+        $global:LsFake.Transcripts[-1] | Should -BeLike ((Join-Path $script:InstallPath 'transcripts') + '*Uninstall-LinkSecureAgent-*.log')
+        $global:LsFake.Transcripts[-1] | Should -Exist
+    }
+
+    It 'unregisters the agent before deleting the files and restarts transport in between' {
+        Invoke-Uninstall | Out-Null
+        $order = @(Get-LsMutatingCall | ForEach-Object Name)
+        $order.IndexOf('Uninstall-TransportAgent') | Should -BeLessThan $order.IndexOf('Restart-LsService')
+    }
+
+    It 'removes everything with -RemoveData' {
+        Invoke-Uninstall @{ RemoveData = $true } | Out-Null
+        $script:InstallPath | Should -Not -Exist
+        $global:LsFake.EventSources | Should -Not -Contain 'ExchangeLinkSecure'
+        $global:LsFake.Transcripts[-1] | Should -BeLike ([System.IO.Path]::GetTempPath() + '*')
+        Remove-Item -LiteralPath $global:LsFake.Transcripts[-1] -ErrorAction SilentlyContinue
+    }
+
+    It 'changes nothing on a second run and says so' {
+        Invoke-Uninstall | Out-Null
+        $global:LsFake.Calls.Clear()
+        $result = Invoke-Uninstall
+        @(Get-LsMutatingCall).Count | Should -Be 0
+        @($result | Where-Object { $_.Status -notin 'Unchanged', 'Skipped' }).Count | Should -Be 0
+        $script:LastInfo | Should -Contain 'No changes: ExchangeLinkSecure is already uninstalled from this server.'
+        Join-Path $script:InstallPath 'LinkSecure.config.json' | Should -Exist
+    }
+
+    It 'changes nothing on a second run with -RemoveData' {
+        Invoke-Uninstall @{ RemoveData = $true } | Out-Null
+        $global:LsFake.Calls.Clear()
+        Invoke-Uninstall @{ RemoveData = $true } | Out-Null
+        @(Get-LsMutatingCall).Count | Should -Be 0
+        Get-ChildItem ([System.IO.Path]::GetTempPath()) -Filter 'Uninstall-LinkSecureAgent-*.log' | Remove-Item -ErrorAction SilentlyContinue
+    }
+
+    It 'changes nothing with -WhatIf' {
+        $agentsBefore = ($global:LsFake.Agents.Hub | ConvertTo-Json)
+        $filesBefore = @(Get-ChildItem -LiteralPath $script:InstallPath -Recurse | ForEach-Object FullName)
+        $result = Invoke-Uninstall @{ WhatIf = $true; RemoveData = $true }
+
+        @(Get-LsMutatingCall).Count | Should -Be 0
+        ($global:LsFake.Agents.Hub | ConvertTo-Json) | Should -Be $agentsBefore
+        $global:LsFake.Connectors.Count | Should -Be 2
+        @(Get-ChildItem -LiteralPath $script:InstallPath -Recurse | ForEach-Object FullName) | Should -Be $filesBefore
+        $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
+        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent', 'Agent registration', 'Send connector', 'Send connector', 'Restart transport', 'Agent files and data', 'Event log source')
+    }
+
+    It 'keeps connectors that other servers still use, minus this server' {
+        foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers = @('EX1', 'EX2') }
+        Invoke-Uninstall | Out-Null
+        $global:LsFake.Connectors.Count | Should -Be 2
+        foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers | Should -Be @('EX2') }
+        @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 0
+    }
+
+    It 'leaves the files for a later run with -NoRestart' {
+        Invoke-Uninstall @{ NoRestart = $true } | Out-Null
+        (Get-LsFakeAgent Hub $script:AgentName) | Should -BeNullOrEmpty
+        @(Get-LsCall 'Restart-LsService', 'Stop-LsService').Count | Should -Be 0
+        Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Exist
+
+        $global:LsFake.Calls.Clear()
+        Invoke-Uninstall | Out-Null
+        Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Not -Exist
+        @(Get-LsCall 'Restart-LsService').Count | Should -Be 0
+    }
+
+    It 'finds the install folder from the registered agent' {
+        & $script:UninstallScript -Confirm:$false 6>$null 3>$null | Out-Null
+        Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Not -Exist
+        Join-Path $script:InstallPath 'LinkSecure.config.json' | Should -Exist
+    }
+
+    It 'uses the connector prefix from the installed configuration' {
+        $global:LsFake.Connectors.Clear()
+        Set-Content -LiteralPath (Join-Path $script:InstallPath 'LinkSecure.config.json') -Value (New-LsTestConfig -Routing @{ sendConnectorPrefix = 'Contoso LS' })
+        New-SendConnector -Name 'Contoso LS DomainValidation' -AddressSpaces 'SMTP:linksecure-dv.invalid;1' -RequireTLS $true -TlsAuthLevel DomainValidation | Out-Null
+        New-SendConnector -Name 'Unrelated' -AddressSpaces 'SMTP:*;1' | Out-Null
+        Invoke-Uninstall | Out-Null
+        @($global:LsFake.Connectors.Name) | Should -Be @('Unrelated')
+    }
+
+    It 'refuses when the Exchange snap-in is missing' {
+        Remove-LsExchangeStandIns
+        $global:LsFake.SnapInAvailable = $false
+        { Invoke-Uninstall } | Should -Throw '*Exchange Management Shell*'
+        Install-LsExchangeStandIns
+        (Get-LsFakeAgent Hub $script:AgentName) | Should -Not -BeNullOrEmpty
+        Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Exist
+    }
+}

@@ -133,7 +133,7 @@ internal static class Program
         var files = Directory.GetFiles(dir).Select(Path.GetFileName).ToList();
         var exchange = files.Where(f => f!.StartsWith("Microsoft.Exchange.", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert(exchange.Count == 0, "Exchange SDK assemblies in the published folder: " + string.Join(", ", exchange));
-        foreach (var required in new[] { "LinkSecure.Exchange.dll", "LinkSecure.Core.dll", "NLog.dll", "MimeKit.dll", "DnsClient.dll", "System.Text.Json.dll", "LinkSecure.nlog.config", "LinkSecure.config.template.json" })
+        foreach (var required in new[] { "LinkSecure.Exchange.dll", "LinkSecure.Core.dll", "NLog.dll", "MimeKit.dll", "DnsClient.dll", "System.Text.Json.dll", "LinkSecure.nlog.config", "LinkSecure.config.json" })
         {
             Assert(files.Contains(required, StringComparer.OrdinalIgnoreCase), required + " missing from the published folder");
         }

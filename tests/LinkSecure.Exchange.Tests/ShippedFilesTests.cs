@@ -30,6 +30,19 @@ public class ShippedFilesTests
     }
 
     [Fact]
+    public void NlogConfiguration_HasNoUnknownSetting()
+    {
+        // Arrange: the agent loads it leniently; here every unknown attribute or target type is an error.
+        using var factory = new NLog.LogFactory { ThrowConfigExceptions = true, ThrowExceptions = true };
+
+        // Act
+        var error = Record.Exception(() => new NLog.Config.XmlLoggingConfiguration(Shipped(AgentLog.ConfigFileName), factory));
+
+        // Assert
+        Assert.Null(error);
+    }
+
+    [Fact]
     public void NlogConfiguration_LoadsAndEnablesDecisionLines()
     {
         // Arrange

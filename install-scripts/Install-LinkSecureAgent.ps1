@@ -379,7 +379,7 @@ try {
         # Connectors of ours that the current routing mode no longer uses.
         $names = Get-LsConnectorNames -Prefix $routing.sendConnectorPrefix
         $wanted = @($desiredConnectors | ForEach-Object { $_.Name })
-        foreach ($name in @($names.DomainValidation, $names.EncryptionOnly, $names.Relay)) {
+        foreach ($name in @($names.PSObject.Properties | ForEach-Object { [string]$_.Value })) {
             if ($wanted -contains $name) { continue }
             $stale = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $name }
             if ($null -ne $stale) {

@@ -497,6 +497,7 @@ function Test-LsDotNetReleaseSupported {
 $script:RoutingDefaults = [ordered]@{
     mode                   = 'connector'
     domainValidationDomain = 'linksecure-dv.invalid'
+    certificateValidationDomain = 'linksecure-cv.invalid'
     encryptionOnlyDomain   = 'linksecure-eo.invalid'
     smartHostDomain        = 'linksecure-relay.invalid'
     smartHosts             = @()
@@ -696,15 +697,17 @@ function Test-LsRoutingSettings {
     if ($Routing.sendConnectorPrefix -isnot [string] -or [string]::IsNullOrWhiteSpace($Routing.sendConnectorPrefix)) {
         $problems.Add('routing.sendConnectorPrefix must be a non-empty string.')
     }
-    elseif (($Routing.sendConnectorPrefix.Length + ' DomainValidation'.Length) -gt 64) {
+    elseif (($Routing.sendConnectorPrefix.Length + ' CertificateValidation'.Length) -gt 64) {
         $problems.Add('routing.sendConnectorPrefix is too long: connector names are limited to 64 characters.')
     }
     if ($Routing.mode -eq 'connector') {
-        foreach ($key in @('domainValidationDomain', 'encryptionOnlyDomain')) {
+        $keys = @('domainValidationDomain', 'certificateValidationDomain', 'encryptionOnlyDomain')
+        foreach ($key in $keys) {
             if (-not (Test-LsDomainName $Routing.$key)) { $problems.Add("routing.$key '$($Routing.$key)' is not a domain name.") }
         }
-        if ([string]$Routing.domainValidationDomain -eq [string]$Routing.encryptionOnlyDomain) {
-            $problems.Add('routing.domainValidationDomain and routing.encryptionOnlyDomain must differ.')
+        $distinct = @($keys | ForEach-Object { ([string]$Routing.$_).ToLowerInvariant() } | Sort-Object -Unique)
+        if ($distinct.Count -ne $keys.Count) {
+            $problems.Add('routing.domainValidationDomain, routing.certificateValidationDomain and routing.encryptionOnlyDomain must all differ.')
         }
     }
     if ($Routing.mode -eq 'smartHost') {
@@ -726,12 +729,13 @@ function Test-LsRoutingSettings {
 function Get-LsConnectorNames {
     <#
     .SYNOPSIS
-        The three connector names the product owns for a prefix.
+        The four connector names the product owns for a prefix.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][string]$Prefix)
     [pscustomobject]@{
         DomainValidation = "$Prefix DomainValidation"
+        CertificateValidation = "$Prefix CertificateValidation"
         EncryptionOnly   = "$Prefix EncryptionOnly"
         Relay            = "$Prefix Relay"
     }
@@ -764,6 +768,14 @@ function Get-LsDesiredConnectors {
                 SmartHosts        = @()
                 RequireTLS        = $true
                 TlsAuthLevel      = 'DomainValidation'
+            })
+        $list.Add([pscustomobject]@{
+                Name              = $names.CertificateValidation
+                Domain            = [string]$Routing.certificateValidationDomain
+                DNSRoutingEnabled = $true
+                SmartHosts        = @()
+                RequireTLS        = $true
+                TlsAuthLevel      = 'CertificateValidation'
             })
         $list.Add([pscustomobject]@{
                 Name              = $names.EncryptionOnly

@@ -177,7 +177,7 @@ try {
     # --- Send connectors ----------------------------------------------------------------------
     $names = Get-LsConnectorNames -Prefix $SendConnectorPrefix
     $existingConnectors = @(Get-SendConnector)
-    foreach ($name in @($names.DomainValidation, $names.EncryptionOnly, $names.Relay)) {
+    foreach ($name in @($names.PSObject.Properties | ForEach-Object { [string]$_.Value })) {
         $connector = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $name } | Select-Object -First 1
         if ($null -eq $connector) { continue }
         $sources = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $connector -Name 'SourceTransportServers'))

@@ -76,10 +76,15 @@ Describe 'Install-LinkSecureAgent.ps1' {
             @($result | Where-Object Status -eq 'Failed').Count | Should -Be 0
         }
 
-        It 'creates the DomainValidation and EncryptionOnly Send connectors' {
+        It 'creates the DomainValidation, CertificateValidation and EncryptionOnly Send connectors' {
             Invoke-Install | Out-Null
 
-            $global:LsFake.Connectors.Count | Should -Be 2
+            $global:LsFake.Connectors.Count | Should -Be 3
+            $cv = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure CertificateValidation'
+            $cv.AddressSpaces | Should -Be @('SMTP:linksecure-cv.invalid;1')
+            $cv.TlsAuthLevel | Should -Be 'CertificateValidation'
+            $cv.RequireTLS | Should -BeTrue
+            $cv.DNSRoutingEnabled | Should -BeTrue
             $dv = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure DomainValidation'
             $dv.AddressSpaces | Should -Be @('SMTP:linksecure-dv.invalid;1')
             $dv.RequireTLS | Should -BeTrue
@@ -241,7 +246,7 @@ Describe 'Install-LinkSecureAgent.ps1' {
             Invoke-Install @{ ConfigPath = $prepared } | Out-Null
 
             @($global:LsFake.Connectors.Name) | Should -Be @('ExchangeLinkSecure Relay')
-            @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 2
+            @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 3
         }
 
         It 'accepts connector objects whose address spaces are objects, not strings' {

@@ -422,6 +422,7 @@ function global:New-LsTestConfig {
     $routingSection = [ordered]@{
         mode                   = 'connector'
         domainValidationDomain = 'linksecure-dv.invalid'
+        certificateValidationDomain = 'linksecure-cv.invalid'
         encryptionOnlyDomain   = 'linksecure-eo.invalid'
         smartHostDomain        = 'linksecure-relay.invalid'
         smartHosts             = @()

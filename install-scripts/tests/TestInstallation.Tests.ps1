@@ -55,7 +55,7 @@ Describe 'Test-LinkSecureInstallation.ps1' {
     It 'passes every check after an install, and changes nothing' {
         $rows = Invoke-Check
         @($rows | Where-Object Result -ne 'Pass') | Should -BeNullOrEmpty
-        foreach ($check in @('Exchange Management Shell', 'Exchange version', '.NET Framework 4.8', 'Agent files', 'Agent registered', 'Agent enabled', 'Agent priority', 'Transport service', 'Event log source', 'Recent errors', 'Configuration', "Send connector 'ExchangeLinkSecure DomainValidation'", "Send connector 'ExchangeLinkSecure EncryptionOnly'", 'Logs folder', 'Transport rules')) {
+        foreach ($check in @('Exchange Management Shell', 'Exchange version', '.NET Framework 4.8', 'Agent files', 'Agent registered', 'Agent enabled', 'Agent priority', 'Transport service', 'Event log source', 'Recent errors', 'Configuration', "Send connector 'ExchangeLinkSecure DomainValidation'", "Send connector 'ExchangeLinkSecure CertificateValidation'", "Send connector 'ExchangeLinkSecure EncryptionOnly'", 'Logs folder', 'Transport rules')) {
             (Get-Row $rows $check).Result | Should -Be 'Pass' -Because $check
         }
         (Get-Row $rows 'Agent files').Detail | Should -BeLike '*version 1.2.3*'

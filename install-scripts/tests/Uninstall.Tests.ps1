@@ -40,7 +40,7 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
 
         (Get-LsFakeAgent Hub $script:AgentName) | Should -BeNullOrEmpty
         $global:LsFake.Connectors.Count | Should -Be 0
-        @(Get-LsMutatingCall | ForEach-Object Name) | Should -Be @('Disable-TransportAgent', 'Uninstall-TransportAgent', 'Remove-SendConnector', 'Remove-SendConnector', 'Restart-LsService')
+        @(Get-LsMutatingCall | ForEach-Object Name) | Should -Be @('Disable-TransportAgent', 'Uninstall-TransportAgent', 'Remove-SendConnector', 'Remove-SendConnector', 'Remove-SendConnector', 'Restart-LsService')
         foreach ($gone in @('LinkSecure.Exchange.dll', 'LinkSecure.Core.dll', 'MimeKit.dll', 'LinkSecure.config.json.template')) {
             Join-Path $script:InstallPath $gone | Should -Not -Exist
         }
@@ -96,16 +96,16 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
 
         @(Get-LsMutatingCall).Count | Should -Be 0
         ($global:LsFake.Agents.Hub | ConvertTo-Json) | Should -Be $agentsBefore
-        $global:LsFake.Connectors.Count | Should -Be 2
+        $global:LsFake.Connectors.Count | Should -Be 3
         @(Get-ChildItem -LiteralPath $script:InstallPath -Recurse | ForEach-Object FullName) | Should -Be $filesBefore
         $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
-        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent', 'Agent registration', 'Send connector', 'Send connector', 'Restart transport', 'Agent files and data', 'Event log source')
+        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent', 'Agent registration', 'Send connector', 'Send connector', 'Send connector', 'Restart transport', 'Agent files and data', 'Event log source')
     }
 
     It 'keeps connectors that other servers still use, minus this server' {
         foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers = @('EX1', 'EX2') }
         Invoke-Uninstall | Out-Null
-        $global:LsFake.Connectors.Count | Should -Be 2
+        $global:LsFake.Connectors.Count | Should -Be 3
         foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers | Should -Be @('EX2') }
         @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 0
     }

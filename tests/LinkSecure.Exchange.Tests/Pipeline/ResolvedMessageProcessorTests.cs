@@ -1,0 +1,378 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using LinkSecure.Exchange.Pipeline;
+using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Tests.Support;
+using Microsoft.Exchange.Data.Transport;
+using Xunit;
+
+namespace LinkSecure.Exchange.Tests.Pipeline;
+
+/// <summary>Scenario tests: every decision kind applied through the pipeline simulator.</summary>
+public class ResolvedMessageProcessorTests
+{
+    private static SimMailItem Item(byte[] mime, params string[] recipients) =>
+        new(mime, recipients.Select(r => new SimRecipient(r)));
+
+    [Fact]
+    public void Untagged_PassesUntouched()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var mime = Messages.Create();
+        var item = Item(mime, "bob@partner.example", "carol@other.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        Assert.All(harness.Pipeline.Outcomes, o => Assert.Equal(OutcomeKind.Delivered, o.Kind));
+        Assert.All(harness.Pipeline.Outcomes, o => Assert.Null(o.Override));
+        Assert.Same(mime, item.Mime);
+        Assert.All(item.SimRecipients.Items, r => Assert.Empty(r.Bag));
+        Assert.Equal(0, harness.Profiles.LookupCount);
+        Assert.Empty(harness.DecisionLines);
+    }
+
+    [Fact]
+    public void Tagged_DomainMeetsLevel_RoutesToDomainValidationConnectorWithTlsDomain()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("partner.example", 2, "*.mx.partner.example");
+        var item = Item(Messages.Create("level=2; fallback=bounce"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Equal("linksecure-dv.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Equal(DeliveryQueueDomain.UseRecipientDomain, outcome.Override.DeliveryQueueDomain);
+        Assert.Equal("mx.partner.example", outcome.TlsDomain);
+        var line = Assert.Single(harness.DecisionLines);
+        Assert.Contains("decision=Secure", line);
+        Assert.Contains("recipientDomain=partner.example", line);
+        Assert.Contains("senderDomain=contoso.example", line);
+        Assert.Contains("elapsedUs=", line);
+    }
+
+    [Fact]
+    public void Tagged_NoMxPatterns_RoutesToCertificateValidationWithoutTlsDomain()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("partner.example", 1);
+        var item = Item(Messages.Create("level=1"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal("linksecure-cv.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Null(outcome.TlsDomain);
+    }
+
+    [Fact]
+    public void TransportRuleStampsHeader_AgentRunsAfterItAndSecures()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("partner.example", 1);
+        harness.Pipeline.TransportRules.Add(new TransportRule(_ => true, "Link-Security", "level=1"));
+        var item = Item(Messages.Create(), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var trace = harness.Pipeline.Trace;
+        Assert.True(trace.FindIndex(t => t.Contains("TransportRule")) < trace.FindIndex(t => t.Contains("LinkSecure")));
+        Assert.NotNull(Assert.Single(harness.Pipeline.Outcomes).Override);
+    }
+
+    [Fact]
+    public void Bounce_RemovesRecipientWithDsnCarryingCodeAndExplanation()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = Item(Messages.Create("level=1; fallback=bounce"), "bob@plain.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var ndr = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Bounced, ndr.Kind);
+        Assert.Equal("550", ndr.Response.StatusCode);
+        Assert.Equal("5.7.30", ndr.Response.EnhancedStatusCode);
+        Assert.Contains("link-secure delivery", ndr.Response.DsnExplanation);
+        Assert.Contains("bob@plain.example", ndr.Response.DsnExplanation);
+    }
+
+    [Fact]
+    public void Downgrade_WithSafePart_RewritesOnceThroughBufferedWrite()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@plain.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Null(outcome.Override);
+        var text = Messages.Text(outcome.Mime);
+        Assert.Contains("Link-Security-Downgraded", text);
+        Assert.Contains("secure portal", text);
+        Assert.DoesNotContain("Confidential", text);
+        Assert.Equal(1, item.MimeWrites);
+        Assert.True(RecipientMarks.IsDowngraded(item));
+    }
+
+    [Fact]
+    public void Downgrade_WithoutSafePart_BouncesInstead()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = Item(Messages.Create("level=1; fallback=safe-part"), "bob@plain.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var ndr = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Bounced, ndr.Kind);
+        Assert.Equal("5.7.30", ndr.Response.EnhancedStatusCode);
+        Assert.Contains("no part marked safe", ndr.Response.DsnExplanation);
+        Assert.Equal(0, item.MimeWrites);
+    }
+
+    [Fact]
+    public void Defer_TemporaryLookupFailure_DefersTheCopyWith4xx()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithTemporaryFailure("flaky.example");
+        var item = Item(Messages.Create("level=1"), "bob@flaky.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Deferred, outcome.Kind);
+        Assert.Equal("451", outcome.Response.StatusCode);
+        Assert.Equal("4.4.3", outcome.Response.EnhancedStatusCode);
+        Assert.Equal(TimeSpan.FromMinutes(15), outcome.DeferFor);
+        Assert.Equal(1, harness.Pipeline.AsyncCount);
+        Assert.All(item.SimRecipients.Items, r => Assert.Equal(Treatment.None, RecipientMarks.GetTreatment(r)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MixedRecipients_ForkOncePerTreatment_EveryRecipientOneOutcome(bool forkKeepsProperties)
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("secure.example", 2).WithTemporaryFailure("flaky.example");
+        harness.Pipeline.ForkKeepsProperties = forkKeepsProperties;
+        var item = new SimMailItem(
+            Messages.Create("level=1; fallback=safe-part", withSafePart: true),
+            new[]
+            {
+                new SimRecipient("ann@contoso.example", RecipientCategory.InSameOrganization),
+                new SimRecipient("bob@secure.example"),
+                new SimRecipient("cat@plain.example"),
+                new SimRecipient("dan@flaky.example"),
+                new SimRecipient("eve@secure.example"),
+            });
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var outcomes = harness.Pipeline.Outcomes.ToDictionary(o => o.Address);
+        Assert.Equal(5, harness.Pipeline.Outcomes.Count);
+        Assert.Null(outcomes["ann@contoso.example"].Override);
+        Assert.Equal(OutcomeKind.Delivered, outcomes["ann@contoso.example"].Kind);
+        Assert.Equal("linksecure-cv.invalid", outcomes["bob@secure.example"].Override!.RoutingDomain.Domain);
+        Assert.Equal("linksecure-cv.invalid", outcomes["eve@secure.example"].Override!.RoutingDomain.Domain);
+        Assert.Contains("Link-Security-Downgraded", Messages.Text(outcomes["cat@plain.example"].Mime));
+        Assert.DoesNotContain("Link-Security-Downgraded", Messages.Text(outcomes["bob@secure.example"].Mime));
+        Assert.Equal(OutcomeKind.Deferred, outcomes["dan@flaky.example"].Kind);
+        Assert.Equal(2, harness.Pipeline.ForkCount);
+        Assert.Equal(3, harness.Pipeline.Outcomes.Select(o => o.Item).Distinct().Count());
+    }
+
+    [Fact]
+    public void Reentry_DecidedRecipientsAreNotDecidedAgain()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("secure.example", 1);
+        var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@secure.example", "cat@plain.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert: one decision line per recipient although the handler ran twice.
+        Assert.Equal(2, harness.Pipeline.AgentsCreated);
+        Assert.Equal(2, harness.DecisionLines.Length);
+        Assert.Empty(harness.Pipeline.Violations);
+    }
+
+    [Fact]
+    public void SystemMessage_TaggedButUntouched()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = new SimMailItem(Messages.Create("level=1"), new[] { new SimRecipient("bob@plain.example") }, isSystemMessage: true);
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Null(outcome.Override);
+    }
+
+    [Fact]
+    public void TnefMessage_DowngradeBouncesButSecureStillRoutes()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("secure.example", 1);
+        var item = new SimMailItem(
+            Messages.Create("level=1; fallback=safe-part", withSafePart: true),
+            new[] { new SimRecipient("bob@secure.example"), new SimRecipient("cat@plain.example") },
+            isTnef: true);
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcomes = harness.Pipeline.Outcomes.ToDictionary(o => o.Address);
+        Assert.NotNull(outcomes["bob@secure.example"].Override);
+        Assert.Equal(OutcomeKind.Bounced, outcomes["cat@plain.example"].Kind);
+        Assert.Contains("TNEF", outcomes["cat@plain.example"].Response.DsnExplanation);
+    }
+
+    [Fact]
+    public void ZeroRecipients_NoErrorNoViolation()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = Item(Messages.Create("level=1"));
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        Assert.Empty(harness.Pipeline.Outcomes);
+    }
+
+    [Fact]
+    public void Waiver_TlsRequiredNo_Passes()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = Item(Messages.Create(null, extraHeader: "TLS-Required", extraValue: "No"), "bob@plain.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Null(outcome.Override);
+    }
+
+    [Fact]
+    public void SmartHostMode_RoutesToRelayDomainByOverrideQueue()
+    {
+        // Arrange
+        var config = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid" } }""";
+        using var harness = new AgentHarness(config);
+        harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
+        var item = Item(Messages.Create("level=1"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal("relay.linksecure.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Equal(DeliveryQueueDomain.UseOverrideDomain, outcome.Override.DeliveryQueueDomain);
+        Assert.Null(outcome.TlsDomain);
+    }
+
+    [Fact]
+    public void InternalRecipients_AcceptedDomainOrCategory_PassUntouched()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        var item = Item(Messages.Create("level=1; fallback=bounce"), "ann@contoso.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Null(outcome.Override);
+    }
+
+    [Fact]
+    public void CacheMiss_GoesAsync_ResumesAndCompletes()
+    {
+        // Arrange
+        using var harness = new AgentHarness();
+        harness.Profiles.WithLookup("slow.example", async ct =>
+        {
+            await Task.Delay(20, ct).ConfigureAwait(false);
+            return FakeProfileSource.Profile("slow.example", 1, "mx.slow.example");
+        });
+        var item = Item(Messages.Create("level=1"), "bob@slow.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        Assert.Equal(1, harness.Pipeline.AsyncCount);
+        Assert.Equal("linksecure-dv.invalid", Assert.Single(harness.Pipeline.Outcomes).Override!.RoutingDomain.Domain);
+    }
+
+    [Fact]
+    public void EnforceForAllMail_UntaggedToCapableDomainIsSecured_ButNeverBounced()
+    {
+        // Arrange
+        using var harness = new AgentHarness("""{ "enforceForAllMail": true }""");
+        harness.Profiles.WithCached("secure.example", 1);
+        var item = Item(Messages.Create(), "bob@secure.example", "cat@plain.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcomes = harness.Pipeline.Outcomes.ToDictionary(o => o.Address);
+        Assert.NotNull(outcomes["bob@secure.example"].Override);
+        Assert.Equal(OutcomeKind.Delivered, outcomes["cat@plain.example"].Kind);
+        Assert.Null(outcomes["cat@plain.example"].Override);
+    }
+}

@@ -1,0 +1,61 @@
+using System;
+using System.IO;
+using LinkSecure.Core.Configuration;
+using LinkSecure.Exchange.Logging;
+using Xunit;
+
+namespace LinkSecure.Exchange.Tests;
+
+/// <summary>The configuration template and the NLog configuration that ship beside the agent.</summary>
+public class ShippedFilesTests
+{
+    private static string Shipped(string name) => Path.Combine(AppDomain.CurrentDomain.BaseDirectory, name);
+
+    [Fact]
+    public void ConfigurationTemplate_IsValidAndEqualsTheDefaults()
+    {
+        // Act
+        var settings = LinkSecureSettings.LoadFile(Shipped("LinkSecure.config.json"));
+
+        // Assert
+        var defaults = LinkSecureSettings.Default;
+        Assert.Equal(defaults.EnforceForAllMail, settings.EnforceForAllMail);
+        Assert.Equal(defaults.Routing.Mode, settings.Routing.Mode);
+        Assert.Equal(defaults.Routing.DomainValidationDomain, settings.Routing.DomainValidationDomain);
+        Assert.Equal(defaults.Routing.CertificateValidationDomain, settings.Routing.CertificateValidationDomain);
+        Assert.Equal(defaults.Routing.EncryptionOnlyDomain, settings.Routing.EncryptionOnlyDomain);
+        Assert.Equal(defaults.Defer.RetryAfter, settings.Defer.RetryAfter);
+        Assert.Equal(defaults.Defer.MaxDefer, settings.Defer.MaxDefer);
+        Assert.Equal(defaults.Agent.LookupBudget, settings.Agent.LookupBudget);
+    }
+
+    [Fact]
+    public void NlogConfiguration_HasNoUnknownSetting()
+    {
+        // Arrange: the agent loads it leniently; here every unknown attribute or target type is an error.
+        using var factory = new NLog.LogFactory { ThrowConfigExceptions = true, ThrowExceptions = true };
+
+        // Act
+        var error = Record.Exception(() => new NLog.Config.XmlLoggingConfiguration(Shipped(AgentLog.ConfigFileName), factory));
+
+        // Assert
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void NlogConfiguration_LoadsAndEnablesDecisionLines()
+    {
+        // Arrange
+        var dir = Path.Combine(Path.GetTempPath(), "linksecure-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        File.Copy(Shipped(AgentLog.ConfigFileName), Path.Combine(dir, AgentLog.ConfigFileName));
+
+        // Act
+        using var log = AgentLog.Create(dir, new EventLogWriter());
+
+        // Assert
+        Assert.NotNull(log.Factory?.Configuration);
+        Assert.True(log.DecisionsEnabled);
+        Assert.NotNull(log.Factory!.Configuration.FindTargetByName("decisions"));
+    }
+}

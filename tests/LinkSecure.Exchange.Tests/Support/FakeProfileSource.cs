@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+using System.Threading.Tasks;
+using LinkSecure.Core.Profiles;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Exchange.Tests.Support;
+
+/// <summary>A network profile source under the test's control: cached profiles, asynchronous lookups, injected failures.</summary>
+internal sealed class FakeProfileSource : IDomainProfileSource
+{
+    private int lookups;
+
+    public ConcurrentDictionary<string, DomainProfile> Cached { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, Func<CancellationToken, Task<DomainProfile>>> Lookups { get; } = new(StringComparer.Ordinal);
+
+    public Func<string, bool>? ThrowOnCacheRead { get; set; }
+
+    public int LookupCount => Volatile.Read(ref lookups);
+
+    public static DomainProfile Profile(string domain, int level, params string[] mx) =>
+        level == 0
+            ? DomainProfile.Unknown(domain)
+            : new DomainProfile(domain)
+            {
+                DeclaredLevel = (LinkSecurityLevel)level,
+                TransportEnforced = true,
+                Tls = new TlsRequirement(TlsMode.Pkix, mx),
+                Evidence = new[] { new Evidence(EvidenceSource.AdminOverride, "test profile", (LinkSecurityLevel)level) },
+            };
+
+    public FakeProfileSource WithCached(string domain, int level, params string[] mx)
+    {
+        Cached[domain] = Profile(domain, level, mx);
+        return this;
+    }
+
+    public FakeProfileSource WithLookup(string domain, Func<CancellationToken, Task<DomainProfile>> lookup)
+    {
+        Lookups[domain] = lookup;
+        return this;
+    }
+
+    public FakeProfileSource WithAsync(string domain, int level, params string[] mx) =>
+        WithLookup(domain, _ => Task.FromResult(Profile(domain, level, mx)));
+
+    public FakeProfileSource WithHang(string domain) =>
+        WithLookup(domain, async ct =>
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            return Profile(domain, 1);
+        });
+
+    public FakeProfileSource WithFailure(string domain) =>
+        WithLookup(domain, _ => Task.FromException<DomainProfile>(new InvalidOperationException("resolver exploded")));
+
+    public FakeProfileSource WithTemporaryFailure(string domain) =>
+        WithLookup(domain, _ => Task.FromResult(DomainProfile.TemporaryFailure(domain, TemporaryFailureKind.Lookup, "SERVFAIL for _mta-sts." + domain)));
+
+    public bool TryGetCached(string domain, [NotNullWhen(true)] out DomainProfile? profile)
+    {
+        if (ThrowOnCacheRead?.Invoke(domain) == true)
+        {
+            throw new InvalidOperationException("cache corrupted");
+        }
+
+        return Cached.TryGetValue(domain, out profile);
+    }
+
+    public ValueTask<DomainProfile> GetProfileAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref lookups);
+        if (Lookups.TryGetValue(domain, out var lookup))
+        {
+            return new ValueTask<DomainProfile>(lookup(cancellationToken));
+        }
+
+        return new ValueTask<DomainProfile>(DomainProfile.Unknown(domain));
+    }
+}

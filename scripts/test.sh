@@ -17,16 +17,30 @@ passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 
+add_summary() {
+  # $1: a line "N passed, N failed[, N skipped]" (optionally prefixed by one word and a colon)
+  local line="${1#*: }"
+  passed=$((passed + $(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')))
+  local s
+  s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+  skipped=$((skipped + ${s:-0}))
+}
+
+echo "== Exchange agent: facade surface, ExchangeSdkPath build, publish and Mono load test"
+exchange_log="$(mktemp)"
+bash tests/run-exchange-tests.sh --skip-unit-tests 2>&1 | tee "$exchange_log" || status=1
+line=$(grep -E '^exchange: [0-9]+ passed, [0-9]+ failed' "$exchange_log" | tail -n 1)
+if [ -n "$line" ]; then add_summary "$line"; else echo "Exchange checks printed no summary line" >&2; status=1; fi
+rm -f "$exchange_log"
+
 if [ -f install-scripts/tests/run-tests.sh ]; then
   echo "== Pester (install-scripts)"
   pester_log="$(mktemp)"
   bash install-scripts/tests/run-tests.sh 2>&1 | tee "$pester_log" || status=1
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$pester_log" | tail -n 1)
   if [ -n "$line" ]; then
-    passed=$((passed + $(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')))
-    failed=$((failed + $(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')))
-    s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
-    skipped=$((skipped + ${s:-0}))
+    add_summary "$line"
   else
     echo "Pester printed no summary line" >&2
     status=1

@@ -106,7 +106,7 @@ public sealed class LinkSecureRoutingAgentFactory : RoutingAgentFactory
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static AgentRuntime StartRuntime(string directory)
     {
-        var started = new AgentRuntime(new AgentRuntimeOptions { Directory = directory });
+        var started = new AgentRuntime(new AgentRuntimeOptions { Directory = directory, CreateNetwork = true });
         var state = started.Current;
         started.Log.Lifecycle(
             AgentEventId.Started,

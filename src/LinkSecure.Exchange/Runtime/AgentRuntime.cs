@@ -18,8 +18,13 @@ internal sealed class AgentRuntimeOptions
     /// <summary>Gets or sets the agent's folder (configuration, NLog configuration, dependencies).</summary>
     public string Directory { get; set; } = string.Empty;
 
-    /// <summary>Gets or sets the network profile source; <see langword="null"/> decides from the database and overrides only.</summary>
+    /// <summary>Gets or sets a network profile source supplied from outside (tests). When <see langword="null"/>, each configuration
+    /// generation creates its own from the <c>resolver</c> settings if <see cref="CreateNetwork"/> is set.</summary>
     public IDomainProfileSource? Network { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether generations create a live network source (DNS, MTA-STS, DANE) when
+    /// <see cref="Network"/> is <see langword="null"/>. The factory sets it; tests that decide offline leave it off.</summary>
+    public bool CreateNetwork { get; set; }
 
     /// <summary>Gets or sets the downgrade rewriter.</summary>
     public IDowngradeRewriter Rewriter { get; set; } = new UnavailableDowngradeRewriter();
@@ -105,13 +110,13 @@ internal sealed class AgentRuntime : IDisposable
             {
                 if (!File.Exists(ConfigPath))
                 {
-                    Swap(AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time));
+                    Swap(AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time, options.CreateNetwork));
                     Log.Lifecycle(AgentEventId.ConfigurationAbsent, EventLogEntryType.Warning, $"{ConfigPath} is absent: embedded defaults are in force.");
                     return true;
                 }
 
                 var settings = LinkSecureSettings.LoadFile(ConfigPath);
-                Swap(AgentState.Build(settings, ConfigPath, options.Network, options.Time));
+                Swap(AgentState.Build(settings, ConfigPath, options.Network, options.Time, options.CreateNetwork));
                 Log.Lifecycle(AgentEventId.ConfigurationReloaded, EventLogEntryType.Information, $"{ConfigPath} loaded (generation {Generation}).");
                 return true;
             }
@@ -148,6 +153,7 @@ internal sealed class AgentRuntime : IDisposable
         {
             watcher?.Dispose();
             debounce?.Dispose();
+            Volatile.Read(ref current)?.OwnedNetwork?.Dispose();
         }
 #pragma warning disable CA1031
         catch (Exception)
@@ -167,7 +173,7 @@ internal sealed class AgentRuntime : IDisposable
 
         try
         {
-            var state = AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time);
+            var state = AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time, options.CreateNetwork);
             Generation++;
             if (!File.Exists(ConfigPath))
             {
@@ -193,8 +199,29 @@ internal sealed class AgentRuntime : IDisposable
 
     private void Swap(AgentState state)
     {
-        Volatile.Write(ref current, state);
+        var retired = Interlocked.Exchange(ref current, state);
         Generation++;
+        if (retired?.OwnedNetwork is { } network)
+        {
+            // Messages that started on the old generation may still be waiting on its lookups: dispose it only after
+            // their time budget has certainly run out. Dispose turns any late lookup into a temporary failure (defer).
+            var grace = retired.Settings.Agent.LookupBudget + TimeSpan.FromSeconds(30);
+            _ = System.Threading.Tasks.Task.Delay(grace).ContinueWith(_ => DisposeQuietly(network), System.Threading.Tasks.TaskScheduler.Default);
+        }
+    }
+
+    private void DisposeQuietly(IDisposable disposable)
+    {
+        try
+        {
+            disposable.Dispose();
+        }
+#pragma warning disable CA1031 // Runs on a timer thread inside EdgeTransport.exe: nothing may escape.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.Warn("disposing a retired network source failed: " + ex.Message);
+        }
     }
 
     private void StartWatching()

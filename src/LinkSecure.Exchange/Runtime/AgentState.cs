@@ -1,8 +1,8 @@
 using System;
-using System.Collections.Generic;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Database;
 using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Network;
 using LinkSecure.Core.Profiles;
 
 namespace LinkSecure.Exchange.Runtime;
@@ -14,13 +14,18 @@ namespace LinkSecure.Exchange.Runtime;
 /// </summary>
 internal sealed class AgentState
 {
-    private AgentState(LinkSecureSettings settings, ProfileResolver profiles, string origin)
+    private AgentState(LinkSecureSettings settings, ProfileResolver profiles, string origin, IDisposable? ownedNetwork)
     {
         Settings = settings;
         Engine = new DecisionEngine(settings);
         Profiles = profiles;
         Origin = origin;
+        OwnedNetwork = ownedNetwork;
     }
+
+    /// <summary>Gets the network source this generation created and must dispose when it is retired; <see langword="null"/> when
+    /// the source was supplied from outside (tests) or network lookups are off.</summary>
+    public IDisposable? OwnedNetwork { get; }
 
     /// <summary>Gets the settings.</summary>
     public LinkSecureSettings Settings { get; }
@@ -34,28 +39,27 @@ internal sealed class AgentState
     /// <summary>Gets where the settings came from: a file path or "embedded defaults".</summary>
     public string Origin { get; }
 
-    /// <summary>Builds a generation; loads the known-domain databases the settings name.</summary>
+    /// <summary>Builds a generation; loads the known-domain databases the settings name and, unless a source is supplied,
+    /// creates the network profile source from <c>resolver</c> settings (none when <c>resolver.enabled</c> is false).</summary>
     /// <param name="settings">Validated settings.</param>
     /// <param name="origin">Where they came from.</param>
-    /// <param name="network">The optional network profile source.</param>
+    /// <param name="network">A network profile source supplied from outside (tests); <see langword="null"/> to create one from the settings.</param>
     /// <param name="time">The clock.</param>
+    /// <param name="createNetwork">Whether to create a network source when <paramref name="network"/> is <see langword="null"/>.</param>
     /// <returns>The generation.</returns>
     /// <exception cref="DocumentException">A database file is invalid.</exception>
-    /// <exception cref="System.IO.IOException">A database file cannot be read.</exception>
-    public static AgentState Build(LinkSecureSettings settings, string origin, IDomainProfileSource? network, TimeProvider time)
+    /// <exception cref="System.IO.IOException">A database or CA file cannot be read.</exception>
+    /// <exception cref="FormatException">A CA file is invalid.</exception>
+    public static AgentState Build(LinkSecureSettings settings, string origin, IDomainProfileSource? network, TimeProvider time, bool createNetwork = false)
     {
-        var databases = new List<KnownDomainDatabase>();
-        if (settings.UseEmbeddedDatabase)
+        var database = KnownDomainDatabase.LoadConfigured(settings);
+        NetworkProfileSource? owned = null;
+        if (network is null && createNetwork && settings.Resolver.Enabled)
         {
-            databases.Add(KnownDomainDatabase.LoadEmbedded());
+            owned = NetworkProfileSource.Create(settings, time);
+            network = owned;
         }
 
-        foreach (var file in settings.DatabaseFiles)
-        {
-            databases.Add(KnownDomainDatabase.LoadFile(settings.ResolvePath(file)));
-        }
-
-        var database = databases.Count == 1 ? databases[0] : KnownDomainDatabase.Merge(databases);
-        return new AgentState(settings, new ProfileResolver(settings, database, network, time), origin);
+        return new AgentState(settings, new ProfileResolver(settings, database, network, time), origin, owned);
     }
 }

@@ -20,6 +20,7 @@ internal sealed class Recording
     private readonly List<byte[]>? chunks;
     private int lastChunkUsed = ChunkSize;
     private long stored;
+    private long appended;
 
     public Recording(long start, bool buffer)
     {
@@ -46,7 +47,8 @@ internal sealed class Recording
 
     public void Append(byte[] buffer, int offset, int count)
     {
-        Lines.Feed(buffer, offset, count);
+        Lines.Feed(buffer, offset, count, Start + appended);
+        appended += count;
         if (chunks is null)
         {
             return;
@@ -72,7 +74,7 @@ internal sealed class Recording
     public void Finish(long end)
     {
         End = Math.Max(Start, end);
-        Lines.Finish();
+        Lines.Finish(End);
     }
 
     /// <summary>Writes the buffered bytes [Start, End) to <paramref name="output"/>.</summary>
@@ -113,8 +115,9 @@ internal sealed class Recording
 
 /// <summary>
 /// Collects the lines that start with <c>--=_LinkSecure_</c>, so that a boundary generated for a rebuilt
-/// <c>multipart/related</c> can be chosen to appear in none of the parts it encloses. Fed with every byte of the
-/// recorded range (and possibly a little after it, which can only make the choice more cautious).
+/// <c>multipart/related</c> can be chosen to appear in none of the parts it encloses. It may be fed bytes past the end
+/// of the range (the parser reads ahead); lines are kept with their offset and those starting at or after the end are
+/// discarded, so the result does not depend on how the input was chunked.
 /// </summary>
 internal sealed class BoundaryLineCollector
 {
@@ -124,19 +127,28 @@ internal sealed class BoundaryLineCollector
 
     private static readonly byte[] PrefixBytes = Encoding.ASCII.GetBytes(Prefix);
 
-    private readonly HashSet<string> suffixes = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<long, string>> lines = new();
     private readonly StringBuilder current = new();
+    private long lineStart;
+    private long firstDropped = long.MaxValue;
     private int matched; // bytes of the prefix matched on this line; -1 when the line cannot match
     private bool collecting;
+    private bool finished;
 
-    /// <summary>Gets the text after the prefix of every such line (cut at 80 characters).</summary>
-    public IReadOnlyCollection<string> Suffixes => suffixes;
+    /// <summary>Gets the text after the prefix of every such line in the range (cut at 80 characters).</summary>
+    public IReadOnlyCollection<string> Suffixes { get; private set; } = Array.Empty<string>();
 
-    /// <summary>Gets a value indicating whether more lines were seen than are kept.</summary>
+    /// <summary>Gets a value indicating whether the range has more such lines than are kept.</summary>
     public bool Overflowed { get; private set; }
 
-    public void Feed(byte[] buffer, int offset, int count)
+    /// <summary>Feeds bytes; <paramref name="position"/> is the offset of <c>buffer[offset]</c> in the input.</summary>
+    public void Feed(byte[] buffer, int offset, int count, long position)
     {
+        if (finished)
+        {
+            return;
+        }
+
         var end = offset + count;
         for (var i = offset; i < end; i++)
         {
@@ -144,6 +156,7 @@ internal sealed class BoundaryLineCollector
             if (b == (byte)'\n')
             {
                 EndLine();
+                lineStart = position + (i - offset) + 1;
                 continue;
             }
 
@@ -173,19 +186,35 @@ internal sealed class BoundaryLineCollector
         }
     }
 
-    public void Finish() => EndLine();
+    /// <summary>Ends the range at <paramref name="end"/>: keeps only lines that start before it.</summary>
+    public void Finish(long end)
+    {
+        EndLine();
+        finished = true;
+        var suffixes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            if (line.Key < end)
+            {
+                suffixes.Add(line.Value);
+            }
+        }
+
+        Suffixes = suffixes;
+        Overflowed = firstDropped < end;
+    }
 
     private void EndLine()
     {
         if (collecting)
         {
-            if (suffixes.Count < MaxLines)
+            if (lines.Count < MaxLines)
             {
-                suffixes.Add(current.ToString());
+                lines.Add(new KeyValuePair<long, string>(lineStart, current.ToString()));
             }
-            else
+            else if (firstDropped == long.MaxValue)
             {
-                Overflowed = true;
+                firstDropped = lineStart;
             }
         }
 

@@ -155,36 +155,57 @@ internal sealed class ScanInputStream : Stream
         }
     }
 
+    /// <summary>Reads until <paramref name="count"/> bytes or the end: the parser then sees the same blocks whatever
+    /// the caller's stream returns per read, so results never depend on the input's chunking.</summary>
     public override int Read(byte[] buffer, int offset, int count)
     {
-        int n;
+        var total = 0;
         try
         {
-            n = inner.Read(buffer, offset, count);
+            while (total < count)
+            {
+                var n = inner.Read(buffer, offset + total, count - total);
+                if (n <= 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new InputReadException(ex.Message, ex);
         }
 
-        Delivered(buffer, offset, n);
-        return n;
+        Delivered(buffer, offset, total);
+        return total;
     }
 
+    /// <inheritdoc cref="Read(byte[], int, int)"/>
     public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        int n;
+        var total = 0;
         try
         {
-            n = await StreamCompat.ReadAsync(inner, buffer, offset, count, cancellationToken).ConfigureAwait(false);
+            while (total < count)
+            {
+                var n = await StreamCompat.ReadAsync(inner, buffer, offset + total, count - total, cancellationToken).ConfigureAwait(false);
+                if (n <= 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new InputReadException(ex.Message, ex);
         }
 
-        Delivered(buffer, offset, n);
-        return n;
+        Delivered(buffer, offset, total);
+        return total;
     }
 
 #if NET

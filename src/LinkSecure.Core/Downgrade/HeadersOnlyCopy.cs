@@ -45,6 +45,11 @@ public static class HeadersOnlyCopy
             return Failed(ex, scanInput);
         }
 
+        if (scanner.TopHeaders.Count == 0)
+        {
+            return NoFields(scanInput);
+        }
+
         var bytes = Compose(scanner, options, out var count, out var eightBit);
         output.Write(bytes, 0, bytes.Length);
         return Written(bytes.Length, count, eightBit);
@@ -73,6 +78,11 @@ public static class HeadersOnlyCopy
             return Failed(ex, scanInput);
         }
 
+        if (scanner.TopHeaders.Count == 0)
+        {
+            return NoFields(scanInput);
+        }
+
         var bytes = Compose(scanner, options, out var count, out var eightBit);
         await StreamCompat.WriteAsync(output, bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);
         return Written(bytes.Length, count, eightBit);
@@ -95,6 +105,9 @@ public static class HeadersOnlyCopy
 
     private static HeadersOnlyResult Failed(Exception ex, ScanInputStream input) =>
         new(false, SafePartDowngrader.Classify(ex, input).Reason, 0, 0, false);
+
+    private static HeadersOnlyResult NoFields(ScanInputStream input) =>
+        new(false, input.Position == 0 ? "the input is empty" : "the message has no valid header field", 0, 0, false);
 
     private static HeadersOnlyResult Written(long bytes, int count, bool eightBit) =>
         new(true, string.Format(CultureInfo.InvariantCulture, "{0} header field(s) copied", count), bytes, count, eightBit);
@@ -148,9 +161,7 @@ public static class HeadersOnlyCopy
             count++;
         }
 
-        using var buffer = new MemoryStream();
-        plan.Write(null!, buffer, CancellationToken.None);
-        return buffer.ToArray();
+        return plan.ToArray();
     }
 
     private static bool HasEightBit(Header header)

@@ -86,6 +86,23 @@ internal sealed class OutputPlan
         pieces.Add(recording);
     }
 
+    /// <summary>Returns the bytes of a plan that holds no recording (generated and copied header bytes only).</summary>
+    public byte[] ToArray()
+    {
+        FlushLiteral();
+        if (pieces.Count == 0)
+        {
+            return Array.Empty<byte>();
+        }
+
+        if (pieces.Count > 1 || pieces[0] is not byte[] bytes)
+        {
+            throw new InvalidOperationException("The plan refers to input ranges.");
+        }
+
+        return bytes;
+    }
+
     public long Write(ScanInputStream input, Stream output, CancellationToken cancellationToken)
     {
         FlushLiteral();

@@ -21,6 +21,9 @@ namespace LinkSecure.Core.Downgrade;
 /// </remarks>
 internal sealed class MessageScanner : MimeReader
 {
+    /// <summary>Longest boundary accepted: a delimiter line ("--" + boundary + "--") must fit in 998 octets.</summary>
+    internal const int MaxBoundaryLength = 994;
+
     private readonly ScanInputStream input;
     private readonly DowngradeLimits limits;
     private readonly HashSet<string> keep;
@@ -315,6 +318,12 @@ internal sealed class MessageScanner : MimeReader
             if (!frame.Foreign && string.IsNullOrEmpty(type.Boundary))
             {
                 throw Malformed("{0} at byte {1} has no boundary parameter", type.MimeType, beginOffset);
+            }
+
+            // The parser compares every line with every open boundary; a boundary line cannot exceed an SMTP line.
+            if (type.Boundary is { Length: > MaxBoundaryLength })
+            {
+                throw Malformed("{0} at byte {1} has a boundary longer than {2} characters", type.MimeType, beginOffset, MaxBoundaryLength);
             }
 
             frame.IsRelated = type.IsMimeType("multipart", "related");

@@ -36,8 +36,17 @@ internal sealed class ScanInputStream : Stream
     {
         this.inner = inner;
         this.limits = limits;
-        Seekable = inner.CanSeek;
-        innerStart = Seekable ? inner.Position : 0;
+        try
+        {
+            Seekable = inner.CanSeek;
+            innerStart = Seekable ? inner.Position : 0;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or IOException or ObjectDisposedException)
+        {
+            // A stream that claims to seek but cannot tell its position is read forward only.
+            Seekable = false;
+            innerStart = 0;
+        }
     }
 
     /// <summary>Gets a value indicating whether recorded ranges are copied from the input afterwards (seekable) rather

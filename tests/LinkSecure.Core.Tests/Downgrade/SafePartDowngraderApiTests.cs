@@ -87,6 +87,21 @@ public class SafePartDowngraderApiTests
     }
 
     [Fact]
+    public void StreamThatClaimsToSeekButCannotTellItsPosition_IsReadForwardOnly()
+    {
+        // Arrange
+        using var input = new PositionlessStream(Invoice);
+        using var output = new MemoryStream();
+
+        // Act
+        var result = new SafePartDowngrader(DowngradeSettings.Default).Downgrade(input, output, DowngradeTestKit.Context);
+
+        // Assert
+        Assert.Equal(DowngradeOutcome.Downgraded, result.Outcome);
+        Assert.Equal(DowngradeTestKit.Run(Invoice).Output, output.ToArray());
+    }
+
+    [Fact]
     public void ReasonWithControlCharacters_IsSanitisedAndEncoded()
     {
         // Arrange
@@ -137,5 +152,19 @@ public class SafePartDowngraderApiTests
             DowngradeKeepList.Headers);
         Assert.True(DowngradeKeepList.IsContentHeader("content-type"));
         Assert.False(DowngradeKeepList.IsContentHeader("X-Content-Type"));
+    }
+
+    private sealed class PositionlessStream : MemoryStream
+    {
+        public PositionlessStream(byte[] data)
+            : base(data, writable: false)
+        {
+        }
+
+        public override long Position
+        {
+            get => throw new NotSupportedException("no position");
+            set => throw new NotSupportedException("no position");
+        }
     }
 }

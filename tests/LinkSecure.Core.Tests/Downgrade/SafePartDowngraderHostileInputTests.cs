@@ -126,6 +126,21 @@ public class SafePartDowngraderHostileInputTests
     }
 
     [Fact]
+    public void HugeBoundaryParameter_IsMalformed()
+    {
+        // Arrange: a 100,000-character boundary (under the header-field limit).
+        var boundary = new string('b', 100_000);
+        var input = DowngradeTestKit.Crlf(Top + "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\n\n--" + boundary + "\nContent-Type: text/plain\nLink-Security-Part: safe\n\nsafe\n--" + boundary + "--\n");
+
+        // Act
+        var (result, _) = DowngradeTestKit.Run(input);
+
+        // Assert
+        Assert.Equal(DowngradeOutcome.Malformed, result.Outcome);
+        Assert.Contains("boundary longer than 994 characters", result.Reason);
+    }
+
+    [Fact]
     public void MissingCloseDelimiter_IsTolerated_AndTheSafePartIsExact()
     {
         // Arrange: a truncated message; the safe part comes before the cut.

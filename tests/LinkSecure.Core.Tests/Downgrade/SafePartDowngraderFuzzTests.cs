@@ -25,8 +25,20 @@ public class SafePartDowngraderFuzzTests
 
     /// <summary>The fuzz entry point: one input, every invariant. Usable from a SharpFuzz or libFuzzer harness.</summary>
     /// <param name="input">Any bytes.</param>
+    private static readonly SafePartDowngrader WithNotice = new(DowngradeTestKit.LoadSettings("""{ "downgrade": { "notice": { "subject": "{safeSubject} from {sender}", "text": "{sender} {senderAddress} {messageId} {date} {safeSubject}", "html": "<p>{sender} {safeSubject}</p>" } } }"""));
+
     internal static void FuzzTarget(byte[] input)
     {
+        // The notice path: any header values render into a message MimeKit reads.
+        var (notice, noticeBytes) = DowngradeTestKit.Run(WithNotice, input);
+        Assert.Equal(notice.IsWritten, noticeBytes.Length > 0);
+        if (notice.IsWritten)
+        {
+            using (MimeMessage.Load(new MemoryStream(noticeBytes)))
+            {
+            }
+        }
+
         var sut = new SafePartDowngrader(DowngradeSettings.Default);
         var (seekable, bytes) = DowngradeTestKit.Run(sut, input, seekable: true);
         var (forwardOnly, forwardBytes) = DowngradeTestKit.Run(sut, input, seekable: false, readSize: 1 + (input.Length % 97));

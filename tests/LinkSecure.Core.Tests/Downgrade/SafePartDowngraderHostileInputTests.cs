@@ -350,6 +350,34 @@ public class SafePartDowngraderHostileInputTests
         Assert.Equal("--=_LinkSecure_related_0_\r\n--=_LinkSecure_related_1_--\r\n<p>html</p>", Encoding.ASCII.GetString(decoded.ToArray()));
     }
 
+    [Fact]
+    public void Notice_WithHostileHeaderValues_RendersSafely()
+    {
+        // Arrange: broken encoded words, an unknown charset, invalid UTF-8, a From that does not parse, a huge value.
+        var head = Encoding.Latin1.GetBytes(
+            "From: =?x-bogus?q?=ZZ=?= \"unterminated <@@>\r\n" +
+            "Message-ID: <" + new string('m', 5000) + "@x>\r\n" +
+            "Date: \xff\xfe not a date\r\n" +
+            "Link-Security-Subject: =?utf-8?b?!!!notbase64?= \xc3\x28 <script>\r\n" +
+            "Content-Type: text/plain\r\n\r\nSECRET body");
+        var settings = DowngradeTestKit.LoadSettings("""{ "downgrade": { "notice": { "subject": "{safeSubject} {sender}", "text": "{sender}|{senderAddress}|{safeSubject}|{messageId}|{date}", "html": "<p title=\"{safeSubject}\">{sender} {messageId}</p>" } } }""");
+
+        // Act
+        var (result, output) = DowngradeTestKit.Run(head, settings);
+
+        // Assert
+        Assert.Equal(DowngradeOutcome.NoticeUsed, result.Outcome);
+        var text = DowngradeTestKit.Latin1(output);
+        Assert.DoesNotContain("SECRET", text);
+        using var parsed = MimeMessage.Load(new MemoryStream(output));
+        var alternative = Assert.IsType<MultipartAlternative>(parsed.Body);
+        Assert.Equal(2, alternative.Count);
+        var html = ((TextPart)alternative[1]).Text;
+        Assert.DoesNotContain("<script>", html);
+        Assert.Contains("&lt;script&gt;", html);
+        Assert.All(parsed.Headers, h => Assert.True(h.RawValue.Length < 1100 || h.Field != "Subject"));
+    }
+
     [Theory]
     [InlineData(new byte[0], "the input is empty")]
     [InlineData(new byte[] { 0x00, 0x01, 0x02, 0xff, 0x0d, 0x0a }, "not a MIME message")]

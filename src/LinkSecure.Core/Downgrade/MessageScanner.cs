@@ -76,9 +76,6 @@ internal sealed class MessageScanner : MimeReader
     /// <summary>Gets the number of marked entities not selected (a later marker; the first wins).</summary>
     public int LaterMarkers { get; private set; }
 
-    /// <summary>Gets the number of entities seen.</summary>
-    public int Entities => entities;
-
     /// <summary>Tells whether a <c>Link-Security-Part</c> value says <c>safe</c>: the first token, before any
     /// <c>;</c>, compared case-insensitively.</summary>
     internal static bool IsSafeValue(byte[] rawValue)

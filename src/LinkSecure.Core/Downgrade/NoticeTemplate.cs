@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using System.Net;
 using System.Text;
 
@@ -30,10 +29,6 @@ internal sealed class NoticeTemplate
     }
 
     public bool HasSubject => subject is not null;
-
-    public bool HasText => text is not null;
-
-    public bool HasHtml => html is not null;
 
     /// <summary>Checks a URL template: it must render, with sample values, to an absolute https URL.</summary>
     public static bool TryValidateUrl(TemplateText template, string raw, out string? error)
@@ -160,6 +155,4 @@ internal sealed class NoticeValues
     public string Date { get; init; } = string.Empty;
 
     public string Reason { get; init; } = string.Empty;
-
-    public override string ToString() => string.Format(CultureInfo.InvariantCulture, "{0} / {1}", SenderAddress, MessageId);
 }

@@ -19,7 +19,6 @@ internal sealed class Recording
 
     private readonly List<byte[]>? chunks;
     private int lastChunkUsed = ChunkSize;
-    private long stored;
     private long appended;
 
     public Recording(long start, bool buffer)
@@ -41,9 +40,6 @@ internal sealed class Recording
 
     /// <summary>Gets the lines seen that start with the generated-boundary prefix.</summary>
     public BoundaryLineCollector Lines { get; } = new();
-
-    /// <summary>Gets the bytes held in memory (may exceed <see cref="Length"/> by the parser's read-ahead).</summary>
-    public long Stored => stored;
 
     public void Append(byte[] buffer, int offset, int count)
     {
@@ -67,7 +63,6 @@ internal sealed class Recording
             lastChunkUsed += n;
             offset += n;
             count -= n;
-            stored += n;
         }
     }
 

@@ -184,6 +184,11 @@ public sealed partial class SafePartDowngrader
             if (scanner.Safe is not null)
             {
                 var plan = DowngradeComposer.ComposeSafePart(scanner, context, out reason);
+                if (scanner.LaterMarkers > 0)
+                {
+                    reason += string.Format(CultureInfo.InvariantCulture, "; {0} later marked part(s) ignored (the first wins)", scanner.LaterMarkers);
+                }
+
                 outcome = DowngradeOutcome.Downgraded;
                 return plan;
             }

@@ -69,6 +69,20 @@ public class SafePartDowngraderApiTests
     }
 
     [Fact]
+    public void Reason_CountsIgnoredLaterMarkers()
+    {
+        // Arrange
+        var input = File.ReadAllBytes(TestPaths.TestData("downgrade", "first-marker-wins.eml"));
+
+        // Act
+        var (result, _) = DowngradeTestKit.Run(input);
+
+        // Assert
+        Assert.Equal(DowngradeOutcome.Downgraded, result.Outcome);
+        Assert.EndsWith("; 2 later marked part(s) ignored (the first wins)", result.Reason);
+    }
+
+    [Fact]
     public void Input_IsReadFromItsCurrentPosition()
     {
         // Arrange: the message follows 100 bytes of something else; offsets must be relative to the start position.

@@ -254,10 +254,15 @@ internal static class Program
         var bob = outcomes["bob@partner.example"];
         Assert(bob.Kind == OutcomeKind.Delivered && bob.Override?.RoutingDomain.Domain == "linksecure-cv.invalid" && bob.Override.DeliveryQueueDomain == DeliveryQueueDomain.UseRecipientDomain, "partner.example not routed to the secure connector");
 
-        // Until the core's safe-part rewriter lands, the agent has none: a downgrade becomes a bounce (fail-closed).
+        // plain.example is not link-secure: it gets the core's downgraded copy — the safe part only, no route override.
         var cat = outcomes["cat@plain.example"];
-        Assert(cat.Kind == OutcomeKind.Bounced && cat.Response.EnhancedStatusCode == "5.7.30", "plain.example should bounce with 5.7.30, got " + cat.Kind + " " + cat.Response);
-        Console.WriteLine($"     forks={pipeline.ForkCount}; bob -> {bob.Override}; cat -> NDR {cat.Response}");
+        Assert(cat.Kind == OutcomeKind.Delivered && cat.Override is null, "plain.example should get the downgraded copy, got " + cat.Kind + " " + cat.Response);
+        var copy = Encoding.UTF8.GetString(cat.Mime);
+        Assert(copy.Contains("Link-Security-Downgraded:"), "the downgraded copy has no Link-Security-Downgraded trace header");
+        Assert(copy.Contains("A message is waiting in the secure portal."), "the safe part is missing from the downgraded copy");
+        Assert(!copy.Contains("Confidential figures."), "the downgraded copy leaks the confidential part");
+        Assert(pipeline.Outcomes.Where(o => o.Address != "cat@plain.example").All(o => !Encoding.UTF8.GetString(o.Mime).Contains("Link-Security-Downgraded:")), "a recipient other than the downgraded one got the rewritten copy");
+        Console.WriteLine($"     forks={pipeline.ForkCount}; bob -> {bob.Override}; cat -> downgraded copy of {cat.Mime.Length} bytes");
     }
 
     private static void Untagged(TransportPipeline pipeline)

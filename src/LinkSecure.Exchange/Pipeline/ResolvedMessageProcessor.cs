@@ -430,9 +430,10 @@ internal sealed class ResolvedMessageProcessor
         else
         {
             using var buffer = new MemoryStream();
+            var reason = string.Format(CultureInfo.InvariantCulture, "link-security level {0} requested; the recipient's link is not known to meet it", (int)(work.Request?.Level ?? LinkSecurityLevel.TransportSecure));
             using (var read = mailItem.GetMimeReadStream())
             {
-                outcome = runtime.Rewriter.Rewrite(read, buffer, work.State.Settings, CancellationToken.None);
+                outcome = runtime.Rewriter.Rewrite(read, buffer, work.State.Settings, reason, out why, CancellationToken.None);
             }
 
             if (outcome == DowngradeOutcome.Rewritten)
@@ -448,7 +449,7 @@ internal sealed class ResolvedMessageProcessor
                 return;
             }
 
-            why = "the message has no part marked safe for insecure links";
+            why ??= "the message has no part marked safe for insecure links";
         }
 
         // No safe part and no template: bounce instead.

@@ -27,7 +27,7 @@ internal sealed class AgentRuntimeOptions
     public bool CreateNetwork { get; set; }
 
     /// <summary>Gets or sets the downgrade rewriter.</summary>
-    public IDowngradeRewriter Rewriter { get; set; } = new UnavailableDowngradeRewriter();
+    public IDowngradeRewriter Rewriter { get; set; } = new CoreDowngradeRewriter();
 
     /// <summary>Gets or sets the clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;

@@ -1,21 +1,21 @@
 using System;
 using System.IO;
-using System.Linq;
 using System.Threading;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Exchange.Downgrade;
-using MimeKit;
 
 namespace LinkSecure.Exchange.Tests.Support;
 
-/// <summary>A stand-in for the core's safe-part downgrade: keeps the part marked Link-Security-Part, or reports nothing safe.</summary>
+/// <summary>The production rewriter (the core's safe-part downgrader) with a call counter and an optional injected failure.</summary>
 internal sealed class SafePartTestRewriter : IDowngradeRewriter
 {
+    private readonly CoreDowngradeRewriter inner = new();
+
     public int Calls { get; private set; }
 
     public Func<Exception>? Throw { get; set; }
 
-    public DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, CancellationToken cancellationToken)
+    public DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out string? why, CancellationToken cancellationToken)
     {
         Calls++;
         if (Throw is not null)
@@ -23,17 +23,6 @@ internal sealed class SafePartTestRewriter : IDowngradeRewriter
             throw Throw();
         }
 
-        var message = MimeMessage.Load(source, cancellationToken);
-        var safe = message.BodyParts.FirstOrDefault(p => p.Headers.Contains("Link-Security-Part"));
-        if (safe is null)
-        {
-            return DowngradeOutcome.NothingSafe;
-        }
-
-        message.Headers.Remove("Link-Security");
-        message.Headers.Add("Link-Security-Downgraded", "safe-part");
-        message.Body = safe;
-        message.WriteTo(destination, cancellationToken);
-        return DowngradeOutcome.Rewritten;
+        return inner.Rewrite(source, destination, settings, reason, out why, cancellationToken);
     }
 }

@@ -77,7 +77,7 @@ public class DowngradeSettingsTests
         var ex = Assert.Throws<DocumentException>(() => Load(json));
 
         // Assert
-        Assert.Contains(ex.Errors, e => e.Path == path && e.Message.Contains(message, System.StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Path == path && e.Message.IndexOf(message, System.StringComparison.Ordinal) >= 0);
     }
 
     [Fact]

@@ -47,7 +47,10 @@ internal static class DowngradeTestKit
     /// <summary>Builds a message from text with LF line ends, converted to CRLF.</summary>
     public static byte[] Crlf(string text) => Encoding.UTF8.GetBytes(text.Replace("\r\n", "\n").Replace("\n", "\r\n"));
 
-    public static string Latin1(byte[] bytes) => Encoding.Latin1.GetString(bytes);
+    /// <summary>ISO-8859-1, one char per byte both ways; code page 28591 because .NET Framework has no Encoding.Latin1.</summary>
+    public static Encoding Latin1Encoding { get; } = Encoding.GetEncoding(28591);
+
+    public static string Latin1(byte[] bytes) => Latin1Encoding.GetString(bytes);
 }
 
 /// <summary>A stream that cannot seek and returns at most <c>readSize</c> bytes per read, like a network or pipe stream.</summary>

@@ -224,7 +224,7 @@ public class SafePartDowngraderHostileInputTests
     public void EightBitAndInvalidBytesInHeaders_AreCopiedRawWhenKept_AndDroppedOtherwise()
     {
         // Arrange: raw Latin-1 and invalid UTF-8 in a kept field; NUL and 8-bit in dropped fields and names.
-        var head = Encoding.Latin1.GetBytes("From: J\xfcrgen \xff\xfe <j@contoso.example>\r\nSubject: caf\xe9 \x00 x\r\nX-\xe4rger: SECRET1\r\nX-Bin: \x01\x02SECRET2\x7f\r\nno colon line SECRET3\r\n");
+        var head = DowngradeTestKit.Latin1Encoding.GetBytes("From: J\xfcrgen \xff\xfe <j@contoso.example>\r\nSubject: caf\xe9 \x00 x\r\nX-\xe4rger: SECRET1\r\nX-Bin: \x01\x02SECRET2\x7f\r\nno colon line SECRET3\r\n");
         var rest = DowngradeTestKit.Crlf("Content-Type: multipart/mixed; boundary=\"x\"\n\n--x\nContent-Type: text/plain; charset=x-unknown-charset\nContent-Transfer-Encoding: base64\nLink-Security-Part: safe\n\n!!!not base64!!!\n--x--\n");
         var input = head.Concat(rest).ToArray();
 
@@ -354,7 +354,7 @@ public class SafePartDowngraderHostileInputTests
     public void Notice_WithHostileHeaderValues_RendersSafely()
     {
         // Arrange: broken encoded words, an unknown charset, invalid UTF-8, a From that does not parse, a huge value.
-        var head = Encoding.Latin1.GetBytes(
+        var head = DowngradeTestKit.Latin1Encoding.GetBytes(
             "From: =?x-bogus?q?=ZZ=?= \"unterminated <@@>\r\n" +
             "Message-ID: <" + new string('m', 5000) + "@x>\r\n" +
             "Date: \xff\xfe not a date\r\n" +
@@ -446,7 +446,7 @@ public class SafePartDowngraderHostileInputTests
             var (result, output) = DowngradeTestKit.Run(input, seekable: i % 3 != 0);
 
             // Assert
-            Assert.True(Enum.IsDefined(result.Outcome));
+            Assert.True(Enum.IsDefined(typeof(DowngradeOutcome), result.Outcome));
             Assert.Equal(result.IsWritten, output.Length > 0);
         }
     }

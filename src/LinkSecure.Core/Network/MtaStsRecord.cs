@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using LinkSecure.Core.Internal;
 
 namespace LinkSecure.Core.Network;
 
@@ -28,24 +29,9 @@ public sealed class MtaStsRecord
     /// <returns><see langword="true"/> when a valid record was selected.</returns>
     public static bool TrySelect(IEnumerable<string> txtRecords, out MtaStsRecord? record, out string? problem)
     {
-        if (txtRecords is null)
-        {
-            throw new ArgumentNullException(nameof(txtRecords));
-        }
-
         record = null;
         problem = null;
-        string? candidate = null;
-        var count = 0;
-        foreach (var txt in txtRecords)
-        {
-            if (txt is not null && StartsWithVersion(txt))
-            {
-                candidate = txt;
-                count++;
-            }
-        }
-
+        VersionedTxtRecord.TryFindSingle(txtRecords, VersionTag, out var candidate, out var count);
         if (count == 0)
         {
             return false;
@@ -69,7 +55,7 @@ public sealed class MtaStsRecord
     {
         record = null;
         problem = null;
-        if (text is null || !StartsWithVersion(text))
+        if (text is null || !VersionedTxtRecord.StartsWithVersion(text, VersionTag))
         {
             problem = "the record does not start with 'v=STSv1;'";
             return false;
@@ -139,16 +125,6 @@ public sealed class MtaStsRecord
         return true;
     }
 
-    private static bool StartsWithVersion(string text)
-    {
-        if (!text.StartsWith(VersionTag, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var rest = text.Substring(VersionTag.Length).TrimStart(' ', '\t');
-        return rest.StartsWith(";", StringComparison.Ordinal);
-    }
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text.Substring(0, 40) + "…";
 }

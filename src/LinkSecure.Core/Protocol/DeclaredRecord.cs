@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using LinkSecure.Core.Internal;
 using System.Globalization;
 
 namespace LinkSecure.Core.Protocol;
@@ -39,24 +40,9 @@ public sealed class DeclaredRecord
     /// <returns><see langword="true"/> when a valid record was selected.</returns>
     public static bool TrySelect(IEnumerable<string> txtRecords, out DeclaredRecord? record, out string? problem)
     {
-        if (txtRecords is null)
-        {
-            throw new ArgumentNullException(nameof(txtRecords));
-        }
-
         record = null;
         problem = null;
-        string? candidate = null;
-        var count = 0;
-        foreach (var txt in txtRecords)
-        {
-            if (txt is not null && StartsWithVersion(txt))
-            {
-                candidate = txt;
-                count++;
-            }
-        }
-
+        VersionedTxtRecord.TryFindSingle(txtRecords, VersionTag, out var candidate, out var count);
         if (count == 0)
         {
             return false;
@@ -80,7 +66,7 @@ public sealed class DeclaredRecord
     {
         record = null;
         problem = null;
-        if (text is null || !StartsWithVersion(text))
+        if (text is null || !VersionedTxtRecord.StartsWithVersion(text, VersionTag))
         {
             problem = "the record does not start with 'v=LS1;'";
             return false;
@@ -157,15 +143,4 @@ public sealed class DeclaredRecord
     public override string ToString() =>
         string.Format(CultureInfo.InvariantCulture, "v=LS1; level={0}; max-age={1}", (int)Level, (long)MaxAge.TotalSeconds);
 
-    private static bool StartsWithVersion(string text)
-    {
-        var trimmed = text.TrimStart();
-        if (!trimmed.StartsWith(VersionTag, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var rest = trimmed.Substring(VersionTag.Length).TrimStart();
-        return rest.StartsWith(";", StringComparison.Ordinal);
-    }
 }

@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
 using LinkSecure.Core.Internal;
 
 namespace LinkSecure.Core.Configuration;
@@ -11,6 +14,8 @@ public sealed class ResolverSettings
     internal static readonly string[] Properties =
     {
         "enabled", "dnsServers", "validatingDnsServers", "timeoutMilliseconds", "retries", "tcpFallback", "caFiles", "learnedStorePath", "cacheSize",
+        "budgetMilliseconds", "httpsTimeoutMilliseconds", "httpsPort", "minTtlSeconds", "maxTtlSeconds", "negativeTtlSeconds", "staleIfErrorSeconds",
+        "learnedDefaultTtlSeconds",
     };
 
     /// <summary>Gets the defaults: the system's resolvers, no validating resolver (so no DANE), 2 s per query, 1 retry.</summary>
@@ -26,7 +31,8 @@ public sealed class ResolverSettings
     /// Without one, DANE is reported as unavailable, never as secure.</summary>
     public IReadOnlyList<string> ValidatingDnsServers { get; private set; } = Array.Empty<string>();
 
-    /// <summary>Gets the timeout of one DNS query or HTTPS exchange.</summary>
+    /// <summary>Gets the timeout of one DNS query attempt (each retry gets the same again). The MTA-STS policy fetch has its
+    /// own <see cref="HttpsTimeout"/>.</summary>
     public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets the number of retries of a DNS query.</summary>
@@ -41,8 +47,36 @@ public sealed class ResolverSettings
     /// <summary>Gets the path of the learned-capability store shared by the agent and the CLI; <see langword="null"/> for none.</summary>
     public string? LearnedStorePath { get; private set; }
 
-    /// <summary>Gets the maximum number of domains kept in the profile cache.</summary>
+    /// <summary>Gets the maximum number of domains kept in the profile cache (and in the MTA-STS policy cache).</summary>
     public int CacheSize { get; private set; } = 10_000;
+
+    /// <summary>Gets the overall time budget of one domain's lookup (all DNS queries and the policy fetch together);
+    /// a lookup that runs out of it is a temporary failure.</summary>
+    public TimeSpan Budget { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets the timeout of the MTA-STS policy fetch (connect, TLS handshake, request and whole body;
+    /// RFC 8461 §3.3 suggests at most one minute).</summary>
+    public TimeSpan HttpsTimeout { get; private set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Gets the TCP port of MTA-STS policy hosts: 443 in production; tests point it at a loopback server.</summary>
+    public int HttpsPort { get; private set; } = 443;
+
+    /// <summary>Gets the shortest time a looked-up profile is cached, whatever the DNS TTLs say.</summary>
+    public TimeSpan MinTtl { get; private set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Gets the longest time a looked-up profile is cached before DNS is asked again.</summary>
+    public TimeSpan MaxTtl { get; private set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets how long a temporary failure is cached (so a failing domain is not looked up for every message),
+    /// and the ceiling of negative caching of missing records when the zone's SOA gives no shorter time.</summary>
+    public TimeSpan NegativeTtl { get; private set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets how long after expiry a profile may still be served when its refresh fails temporarily
+    /// (stale-if-error); zero turns it off.</summary>
+    public TimeSpan StaleIfError { get; private set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets how long an SMTP observation without a <c>LINKSECURE</c> max-age stays in the learned store.</summary>
+    public TimeSpan LearnedDefaultTtl { get; private set; } = TimeSpan.FromDays(7);
 
     internal static ResolverSettings Read(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path)
     {
@@ -52,7 +86,7 @@ public sealed class ResolverSettings
         }
 
         reader.CheckProperties(element, path, Properties);
-        return new ResolverSettings
+        var settings = new ResolverSettings
         {
             Enabled = reader.ReadBool(element, path, "enabled", true),
             DnsServers = reader.ReadStringArray(element, path, "dnsServers"),
@@ -63,6 +97,91 @@ public sealed class ResolverSettings
             CaFiles = reader.ReadStringArray(element, path, "caFiles"),
             LearnedStorePath = reader.ReadString(element, path, "learnedStorePath", null),
             CacheSize = reader.ReadInt(element, path, "cacheSize", 10_000, 16, 1_000_000),
+            Budget = TimeSpan.FromMilliseconds(reader.ReadInt(element, path, "budgetMilliseconds", 10_000, 100, 300_000)),
+            HttpsTimeout = TimeSpan.FromMilliseconds(reader.ReadInt(element, path, "httpsTimeoutMilliseconds", 8_000, 100, 60_000)),
+            HttpsPort = reader.ReadInt(element, path, "httpsPort", 443, 1, 65_535),
+            MinTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "minTtlSeconds", 60, 0, 86_400)),
+            MaxTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "maxTtlSeconds", 3_600, 1, 7 * 86_400)),
+            NegativeTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "negativeTtlSeconds", 300, 0, 86_400)),
+            StaleIfError = TimeSpan.FromSeconds(reader.ReadInt(element, path, "staleIfErrorSeconds", 3_600, 0, 7 * 86_400)),
+            LearnedDefaultTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "learnedDefaultTtlSeconds", 7 * 86_400, 60, 366 * 86_400)),
         };
+        CheckServers(reader, path, "dnsServers", settings.DnsServers);
+        CheckServers(reader, path, "validatingDnsServers", settings.ValidatingDnsServers);
+        if (settings.MinTtl > settings.MaxTtl)
+        {
+            reader.Error(JsonDocumentReader.Child(path, "minTtlSeconds"), "must not be greater than maxTtlSeconds");
+        }
+
+        return settings;
+    }
+
+    /// <summary>Parses a DNS server as written in the settings: an IP address, optionally with a port
+    /// (<c>192.0.2.53</c>, <c>192.0.2.53:5353</c>, <c>2001:db8::53</c>, <c>[2001:db8::53]:5353</c>).</summary>
+    /// <param name="text">The server.</param>
+    /// <param name="endpoint">The endpoint; port 53 when none is given.</param>
+    /// <returns><see langword="false"/> when the text is not an address with an optional port.</returns>
+    public static bool TryParseServer(string? text, [NotNullWhen(true)] out IPEndPoint? endpoint)
+    {
+        endpoint = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        var value = text!.Trim();
+        var port = 53;
+        string host;
+        if (value.StartsWith("[", StringComparison.Ordinal))
+        {
+            var close = value.IndexOf(']');
+            if (close < 0)
+            {
+                return false;
+            }
+
+            host = value.Substring(1, close - 1);
+            var rest = value.Substring(close + 1);
+            if (rest.Length > 0 && (!rest.StartsWith(":", StringComparison.Ordinal) || !TryParsePort(rest.Substring(1), out port)))
+            {
+                return false;
+            }
+        }
+        else if (value.IndexOf(':') == value.LastIndexOf(':') && value.IndexOf(':') > 0)
+        {
+            // One colon: IPv4 (or a name) with a port.
+            var colon = value.IndexOf(':');
+            host = value.Substring(0, colon);
+            if (!TryParsePort(value.Substring(colon + 1), out port))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            host = value;
+        }
+
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+
+    private static bool TryParsePort(string text, out int port) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65_536;
+
+    private static void CheckServers(JsonDocumentReader reader, string path, string name, IReadOnlyList<string> servers)
+    {
+        for (var i = 0; i < servers.Count; i++)
+        {
+            if (!TryParseServer(servers[i], out _))
+            {
+                reader.Error(JsonDocumentReader.Index(JsonDocumentReader.Child(path, name), i), $"'{servers[i]}' is not an IP address with an optional port (192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353)");
+            }
+        }
     }
 }

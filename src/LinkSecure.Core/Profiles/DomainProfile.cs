@@ -169,6 +169,26 @@ public sealed class DomainProfile
         };
     }
 
+    /// <summary>Copies the profile with a new expiry and, optionally, more evidence.</summary>
+    /// <param name="expires">The new expiry.</param>
+    /// <param name="moreEvidence">Evidence appended to the copy's.</param>
+    /// <returns>The copy.</returns>
+    internal DomainProfile WithExpiry(DateTimeOffset? expires, IEnumerable<Evidence>? moreEvidence = null) =>
+        new(Domain)
+        {
+            DeclaredLevel = DeclaredLevel,
+            TransportEnforced = TransportEnforced,
+            RequireTlsOnEveryMx = RequireTlsOnEveryMx,
+            ForcedLevel = ForcedLevel,
+            TlsFailure = TlsFailure,
+            Tls = Tls,
+            Status = Status,
+            FailureKind = FailureKind,
+            FailureReason = FailureReason,
+            Evidence = moreEvidence is null ? Evidence : Evidence.Concat(moreEvidence).ToArray(),
+            Expires = expires,
+        };
+
     /// <summary>Formats the evidence as one line for logs.</summary>
     /// <returns>Evidence items separated by <c> | </c>.</returns>
     public string DescribeEvidence() => Evidence.Count == 0 ? "none" : string.Join(" | ", Evidence.Select(e => e.ToString()));

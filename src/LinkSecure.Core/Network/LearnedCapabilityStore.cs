@@ -1,0 +1,296 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Core.Network;
+
+/// <summary>
+/// The learned-capability store: what SMTP probes observed at MX hosts, kept in one JSON file that several processes
+/// on a server share (the CLI's probe writes it, the transport agent and the CLI read it).
+/// </summary>
+/// <remarks>
+/// <para>Writers take an exclusive lock file (<c>&lt;path&gt;.lock</c>), read the current file, merge, write a
+/// temporary file in the same folder, flush it to disk and rename it over the store, so readers never see a
+/// half-written file. Readers re-read the file when its time stamp or size changes, at most once a second.</para>
+/// <para>Entries expire by their own expiry (the <c>LINKSECURE</c> max-age or the default TTL) and are dropped on the
+/// next write. A damaged file is reported in <see cref="LastLoadError"/> and treated as empty; it is never thrown at a
+/// reader. Thread-safe.</para>
+/// </remarks>
+public sealed class LearnedCapabilityStore
+{
+    /// <summary>The largest store file read (16 MiB).</summary>
+    public const long MaxFileBytes = 16 * 1024 * 1024;
+
+    private static readonly Dictionary<string, LearnedCapabilities> Empty = new(StringComparer.Ordinal);
+    private static readonly long CheckInterval = Stopwatch.Frequency;
+
+    private readonly TimeProvider time;
+    private readonly object loadLock = new();
+    private Dictionary<string, LearnedCapabilities> snapshot = Empty;
+    private long stampTicks = -1;
+    private long stampLength = -1;
+    private long lastCheck = long.MinValue;
+
+    /// <summary>Creates a store over a file; the file need not exist yet.</summary>
+    /// <param name="path">The store file.</param>
+    /// <param name="timeProvider">The clock for expiry; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    public LearnedCapabilityStore(string path, TimeProvider? timeProvider = null)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new ArgumentException("The store path is required.", nameof(path));
+        }
+
+        Path = System.IO.Path.GetFullPath(path);
+        time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Gets the full path of the store file.</summary>
+    public string Path { get; }
+
+    /// <summary>Gets the problem of the last load, when the file could not be read or parsed; otherwise <see langword="null"/>.</summary>
+    public string? LastLoadError { get; private set; }
+
+    /// <summary>Returns the unexpired observation of a host.</summary>
+    /// <param name="host">The MX host name.</param>
+    /// <param name="capabilities">The observation.</param>
+    /// <returns><see langword="true"/> when an unexpired observation exists.</returns>
+    public bool TryGet(string host, [NotNullWhen(true)] out LearnedCapabilities? capabilities)
+    {
+        if (host is null)
+        {
+            throw new ArgumentNullException(nameof(host));
+        }
+
+        RefreshIfChanged(force: false);
+        if (snapshot.TryGetValue(host.TrimEnd('.').ToLowerInvariant(), out var found) && found.Expires > time.GetUtcNow())
+        {
+            capabilities = found;
+            return true;
+        }
+
+        capabilities = null;
+        return false;
+    }
+
+    /// <summary>Returns every unexpired observation, re-reading the file first.</summary>
+    /// <returns>The observations, by host name.</returns>
+    public IReadOnlyList<LearnedCapabilities> GetAll()
+    {
+        RefreshIfChanged(force: true);
+        var now = time.GetUtcNow();
+        return snapshot.Values.Where(c => c.Expires > now).OrderBy(c => c.Host, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Adds or replaces observations and drops expired ones, under the store's lock file, with an atomic replace.</summary>
+    /// <param name="observations">The new observations.</param>
+    /// <exception cref="IOException">The lock could not be taken within 10 seconds, or the file could not be written.</exception>
+    public void Record(IEnumerable<LearnedCapabilities> observations)
+    {
+        if (observations is null)
+        {
+            throw new ArgumentNullException(nameof(observations));
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        Directory.CreateDirectory(directory);
+        using (AcquireLock())
+        {
+            var current = File.Exists(Path) ? ReadFile(Path, out _) : new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
+            var now = time.GetUtcNow();
+            foreach (var observation in observations)
+            {
+                current[observation.Host] = observation;
+            }
+
+            var kept = current.Values.Where(c => c.Expires > now).OrderBy(c => c.Host, StringComparer.Ordinal).ToList();
+            var temp = System.IO.Path.Combine(directory, System.IO.Path.GetFileName(Path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+            try
+            {
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    Write(stream, kept);
+                    stream.Flush(flushToDisk: true);
+                }
+
+#if NET
+                File.Move(temp, Path, overwrite: true);
+#else
+                if (File.Exists(Path))
+                {
+                    File.Replace(temp, Path, null, ignoreMetadataErrors: true);
+                }
+                else
+                {
+                    File.Move(temp, Path);
+                }
+#endif
+            }
+            finally
+            {
+                if (File.Exists(temp))
+                {
+                    File.Delete(temp);
+                }
+            }
+        }
+
+        RefreshIfChanged(force: true);
+    }
+
+    /// <summary>Adds or replaces one observation (see <see cref="Record(IEnumerable{LearnedCapabilities})"/>).</summary>
+    /// <param name="observation">The observation.</param>
+    public void Record(LearnedCapabilities observation) => Record(new[] { observation ?? throw new ArgumentNullException(nameof(observation)) });
+
+    private FileStream AcquireLock()
+    {
+        var deadline = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (Stopwatch.GetTimestamp() < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    private void RefreshIfChanged(bool force)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!force && now - Interlocked.Read(ref lastCheck) < CheckInterval)
+        {
+            return;
+        }
+
+        lock (loadLock)
+        {
+            Interlocked.Exchange(ref lastCheck, now);
+            var info = new FileInfo(Path);
+            if (!info.Exists)
+            {
+                snapshot = Empty;
+                stampTicks = -1;
+                stampLength = -1;
+                LastLoadError = null;
+                return;
+            }
+
+            if (info.LastWriteTimeUtc.Ticks == stampTicks && info.Length == stampLength)
+            {
+                return;
+            }
+
+            try
+            {
+                snapshot = ReadFile(Path, out var error);
+                LastLoadError = error;
+                stampTicks = info.LastWriteTimeUtc.Ticks;
+                stampLength = info.Length;
+            }
+            catch (IOException ex)
+            {
+                LastLoadError = "learned store " + Path + " could not be read: " + ex.Message;
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                LastLoadError = "learned store " + Path + " could not be read: " + ex.Message;
+            }
+        }
+    }
+
+    private static Dictionary<string, LearnedCapabilities> ReadFile(string path, out string? error)
+    {
+        error = null;
+        var result = new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length > MaxFileBytes)
+        {
+            error = $"learned store {path} is larger than {MaxFileBytes / (1024 * 1024)} MiB and was ignored";
+            return result;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(stream);
+            if (!document.RootElement.TryGetProperty("hosts", out var hosts) || hosts.ValueKind != JsonValueKind.Array)
+            {
+                error = $"learned store {path} has no 'hosts' array and was ignored";
+                return result;
+            }
+
+            foreach (var item in hosts.EnumerateArray())
+            {
+                if (TryReadEntry(item, out var entry))
+                {
+                    result[entry.Host] = entry;
+                }
+            }
+        }
+        catch (JsonException ex)
+        {
+            error = $"learned store {path} is not valid JSON and was ignored: {ex.Message}";
+        }
+
+        return result;
+    }
+
+    private static bool TryReadEntry(JsonElement item, [NotNullWhen(true)] out LearnedCapabilities? entry)
+    {
+        entry = null;
+        if (item.ValueKind != JsonValueKind.Object
+            || !item.TryGetProperty("host", out var host) || host.ValueKind != JsonValueKind.String
+            || !item.TryGetProperty("observed", out var observed) || !observed.TryGetDateTimeOffset(out var observedAt)
+            || !item.TryGetProperty("expires", out var expires) || !expires.TryGetDateTimeOffset(out var expiresAt))
+        {
+            return false;
+        }
+
+        var level = item.TryGetProperty("linkSecureLevel", out var l) && l.TryGetInt32(out var lv) && lv is >= 0 and <= 4 ? (LinkSecurityLevel)lv : LinkSecurityLevel.None;
+        var maxAge = item.TryGetProperty("linkSecureMaxAgeSeconds", out var m) && m.TryGetInt64(out var mv) && mv >= 0 ? TimeSpan.FromSeconds(Math.Min(mv, DeclaredRecord.MaxMaxAgeSeconds)) : TimeSpan.Zero;
+        var problem = item.TryGetProperty("certificateProblem", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        entry = new LearnedCapabilities(host.GetString()!, observedAt, expiresAt, Flag(item, "startTls"), Flag(item, "certificateValid"), problem, Flag(item, "requireTls"), level, maxAge);
+        return true;
+    }
+
+    private static bool Flag(JsonElement item, string name) => item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
+
+    private static void Write(Stream stream, IEnumerable<LearnedCapabilities> entries)
+    {
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteNumber("version", 1);
+        writer.WriteStartArray("hosts");
+        foreach (var entry in entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("host", entry.Host);
+            writer.WriteString("observed", entry.ObservedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            writer.WriteString("expires", entry.Expires.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            writer.WriteBoolean("startTls", entry.StartTls);
+            writer.WriteBoolean("certificateValid", entry.CertificateValid);
+            if (entry.CertificateProblem is not null)
+            {
+                writer.WriteString("certificateProblem", entry.CertificateProblem);
+            }
+
+            writer.WriteBoolean("requireTls", entry.RequireTls);
+            writer.WriteNumber("linkSecureLevel", (int)entry.LinkSecureLevel);
+            writer.WriteNumber("linkSecureMaxAgeSeconds", (long)entry.LinkSecureMaxAge.TotalSeconds);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}

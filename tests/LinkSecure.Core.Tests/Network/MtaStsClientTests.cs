@@ -1,0 +1,495 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using LinkSecure.Core.Network;
+using LinkSecure.Core.Profiles;
+using LinkSecure.Core.Protocol;
+using LinkSecure.Core.Tests.Network.Fixtures;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace LinkSecure.Core.Tests.Network;
+
+/// <summary>The MTA-STS client (RFC 8461) against the loopback DNS server and a real Kestrel HTTPS server whose
+/// certificates come from a test CA trusted through <c>resolver.caFiles</c>.</summary>
+[Collection(NetworkCollection.Name)]
+public class MtaStsClientTests
+{
+    private readonly NetworkFixture fixture;
+
+    public MtaStsClientTests(NetworkFixture fixture)
+    {
+        this.fixture = fixture;
+    }
+
+    private string DomainWithMx(string label)
+    {
+        var domain = fixture.NewDomain(label);
+        fixture.PublishMx(domain, "mx1." + domain, "mx2." + domain);
+        return domain;
+    }
+
+    [Fact]
+    public async Task EnforcePolicy_GivesLevelOneWithPkixAndPatterns()
+    {
+        // Arrange
+        var domain = DomainWithMx("enforce");
+        fixture.PublishMtaSts(domain, "2024a", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.Ok, profile.Status);
+        Assert.True(profile.TransportEnforced);
+        Assert.Equal(LinkSecurityLevel.TransportSecure, profile.Level);
+        Assert.Equal(TlsMode.Pkix, profile.Tls.Mode);
+        Assert.Equal(new[] { "*." + domain }, profile.Tls.MxPatterns);
+        Assert.Contains(profile.Evidence, e => e.Source == EvidenceSource.MtaSts && e.Detail.StartsWith("policy id 2024a (fetched now): mode enforce, max_age 86400", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TestingPolicy_IsNotEnforced()
+    {
+        // Arrange
+        var domain = DomainWithMx("testing");
+        fixture.PublishMtaSts(domain, "t1", PolicyResponse.Policy("testing", 86400, "*." + domain));
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.False(profile.TransportEnforced);
+        Assert.Equal(TlsMode.None, profile.Tls.Mode);
+        Assert.Contains("mode testing is not enforced (RFC 8461 §5)", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task EnforcePolicy_MatchingNoMx_IsTemporaryFailure()
+    {
+        // Arrange
+        var domain = DomainWithMx("nomatch");
+        fixture.PublishMtaSts(domain, "n1", PolicyResponse.Policy("enforce", 86400, "mail.elsewhere.test"));
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains("matches its MTA-STS policy", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task EnforcePolicy_SomeMxNotMatching_IsNotedAsUnusable()
+    {
+        // Arrange
+        var domain = fixture.NewDomain("partial");
+        fixture.PublishMx(domain, "mx1." + domain, "backup.other.test");
+        fixture.PublishMtaSts(domain, "p1", PolicyResponse.Policy("enforce", 86400, "mx1." + domain));
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.True(profile.TransportEnforced);
+        Assert.Contains("backup.other.test does not match the policy's mx patterns", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task SeveralStsRecords_MeanNoPolicy()
+    {
+        // Arrange
+        var domain = DomainWithMx("several");
+        fixture.PublishMtaSts(domain, "a1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        fixture.Dns.AddTxt("_mta-sts." + domain, "v=STSv1; id=a2;");
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.Ok, profile.Status);
+        Assert.False(profile.TransportEnforced);
+        Assert.Contains("2 TXT records start with 'v=STSv1;'", profile.DescribeEvidence());
+        Assert.Equal(0, fixture.Https.RequestCount("mta-sts." + domain));
+    }
+
+    [Fact]
+    public async Task OversizedTxt_ComesOverTcp_AndAnInvalidIdMeansNoPolicy()
+    {
+        // Arrange: 6,000 bytes of TXT cannot come over UDP with a 4,096-byte EDNS buffer.
+        var domain = DomainWithMx("bigtxt");
+        fixture.Dns.AddTxt("_mta-sts." + domain, "v=STSv1; id=" + new string('x', 6000));
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.Ok, profile.Status);
+        Assert.Contains("is not 1 to 32 letters and digits", profile.DescribeEvidence());
+        Assert.Equal(1, fixture.Dns.TcpQueryCount("_mta-sts." + domain, 16));
+    }
+
+    [Fact]
+    public async Task MultiStringTxt_IsJoinedWithoutSpaces()
+    {
+        // Arrange
+        var domain = DomainWithMx("multistring");
+        fixture.PublishMtaSts(domain, "ignored", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        fixture.Dns.Clear("_mta-sts." + domain);
+        fixture.Dns.AddTxt("_mta-sts." + domain, "v=STSv1; id=ab", "cd;");
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Contains("policy id abcd", profile.DescribeEvidence());
+    }
+
+    [Theory]
+    [InlineData(301, "redirects are not followed (RFC 8461 §3.3)")]
+    [InlineData(302, "redirects are not followed (RFC 8461 §3.3)")]
+    [InlineData(404, "answered HTTP 404")]
+    public async Task RedirectOrNotFound_MeansNoPolicy(int status, string expected)
+    {
+        // Arrange
+        var domain = DomainWithMx("http" + status);
+        fixture.PublishMtaSts(domain, "r1", new PolicyResponse { Status = status, Location = "https://elsewhere.test/policy.txt", Body = "moved" });
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.Ok, profile.Status);
+        Assert.False(profile.TransportEnforced);
+        Assert.Contains(expected, profile.DescribeEvidence());
+        Assert.Contains("treated as no MTA-STS policy", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task ServerError_IsTemporaryFailure()
+    {
+        // Arrange
+        var domain = DomainWithMx("http500");
+        fixture.PublishMtaSts(domain, "e1", new PolicyResponse { Status = 500, Body = "oops" });
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains($"https://mta-sts.{domain}/.well-known/mta-sts.txt answered HTTP 500", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task WrongContentType_MeansNoPolicy()
+    {
+        // Arrange
+        var domain = DomainWithMx("ctype");
+        var policy = PolicyResponse.Policy("enforce", 86400, "*." + domain);
+        fixture.PublishMtaSts(domain, "c1", new PolicyResponse { Body = policy.Body, ContentType = "text/html" });
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.False(profile.TransportEnforced);
+        Assert.Contains("has content type 'text/html', not text/plain", profile.DescribeEvidence());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task BodyOver64KiB_MeansNoPolicy(bool chunked)
+    {
+        // Arrange
+        var domain = DomainWithMx(chunked ? "bigchunked" : "bigbody");
+        var policy = PolicyResponse.Policy("enforce", 86400, "*." + domain);
+        fixture.PublishMtaSts(domain, "b1", new PolicyResponse { Body = policy.Body + "# " + new string('x', 70_000) + "\n", Chunked = chunked });
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.False(profile.TransportEnforced);
+        Assert.Contains("is larger than 64 KiB", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task ChunkedBodyUnderTheCap_IsAccepted()
+    {
+        // Arrange
+        var domain = DomainWithMx("chunked");
+        var policy = PolicyResponse.Policy("enforce", 86400, "*." + domain);
+        fixture.PublishMtaSts(domain, "k1", new PolicyResponse { Body = policy.Body, Chunked = true });
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.True(profile.TransportEnforced);
+    }
+
+    [Fact]
+    public async Task BodyThatTrickles_TimesOutAsTemporaryFailure()
+    {
+        // Arrange
+        var domain = DomainWithMx("trickle");
+        var policy = PolicyResponse.Policy("enforce", 86400, "*." + domain);
+        fixture.PublishMtaSts(domain, "s1", new PolicyResponse { Body = policy.Body, TrickleDelay = TimeSpan.FromMilliseconds(100) });
+        using var source = fixture.CreateSource(extra: "\"httpsTimeoutMilliseconds\": 600");
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains("did not complete within 0.6 s (resolver.httpsTimeoutMilliseconds)", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task CertificateForWrongName_IsTemporaryFailure()
+    {
+        // Arrange
+        var domain = DomainWithMx("wrongname");
+        fixture.PublishMtaSts(domain, "w1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        fixture.Https.UseCertificate("mta-sts." + domain, fixture.Ca.Issue("www." + domain));
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains($"mta-sts.{domain} certificate is not valid for that name (it names www.{domain}", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task ExpiredCertificate_IsTemporaryFailureWithTheDate()
+    {
+        // Arrange
+        var domain = DomainWithMx("expired");
+        fixture.PublishMtaSts(domain, "x1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        var notAfter = new DateTimeOffset(DateTimeOffset.UtcNow.Date.AddDays(-3), TimeSpan.Zero);
+        fixture.Https.UseCertificate("mta-sts." + domain, fixture.Ca.Issue("mta-sts." + domain, notAfter.AddDays(-30), notAfter));
+
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains($"mta-sts.{domain} certificate expired {notAfter:yyyy-MM-dd}", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task CertificateFromUntrustedCa_IsTemporaryFailure()
+    {
+        // Arrange
+        var domain = DomainWithMx("untrusted");
+        fixture.PublishMtaSts(domain, "u1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource(trustCa: false);
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains("does not chain to a trusted root", profile.FailureReason);
+        Assert.Contains("resolver.caFiles", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task SameId_AfterProfileExpiry_DoesNotRefetch()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("sameid");
+        fixture.PublishMtaSts(domain, "same1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource(time);
+        await source.GetProfileAsync(domain);
+
+        // Act
+        time.Advance(TimeSpan.FromHours(2));
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.True(profile.TransportEnforced);
+        Assert.Equal(2, source.LookupCount);
+        Assert.Equal(1, fixture.Https.RequestCount("mta-sts." + domain));
+        Assert.Contains("policy id same1 (cached since", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task IdChange_RefetchesAndAppliesTheNewPolicy()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("idchange");
+        fixture.PublishMtaSts(domain, "old1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource(time);
+        await source.GetProfileAsync(domain);
+
+        // Act: the domain publishes mode none and a new id (RFC 8461 §8.3), then the profile expires.
+        fixture.PublishMtaSts(domain, "new2", PolicyResponse.Policy("none", 600));
+        time.Advance(TimeSpan.FromHours(2));
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(2, fixture.Https.RequestCount("mta-sts." + domain));
+        Assert.False(profile.TransportEnforced);
+        Assert.Contains("policy id new2 (fetched now): mode none", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task MaxAgeExpiry_RefetchesWithTheSameId()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("maxage");
+        fixture.PublishMtaSts(domain, "m1", PolicyResponse.Policy("enforce", 3600, "*." + domain));
+        using var source = fixture.CreateSource(time);
+        await source.GetProfileAsync(domain);
+
+        // Act
+        time.Advance(TimeSpan.FromSeconds(3601));
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(2, fixture.Https.RequestCount("mta-sts." + domain));
+        Assert.True(profile.TransportEnforced);
+    }
+
+    [Fact]
+    public async Task CachedPolicy_KeepsApplyingWhenDnsFails()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("dnsfail");
+        fixture.PublishMtaSts(domain, "d1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource(time, extra: "\"staleIfErrorSeconds\": 0");
+        await source.GetProfileAsync(domain);
+
+        // Act
+        fixture.Dns.SetFault("_mta-sts." + domain, DnsFault.ServFail);
+        time.Advance(TimeSpan.FromHours(2));
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.Ok, profile.Status);
+        Assert.True(profile.TransportEnforced);
+        Assert.Contains($"TXT lookup for _mta-sts.{domain} returned SERVFAIL", profile.DescribeEvidence());
+        Assert.Contains("the cached policy still applies (RFC 8461 §3.3)", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task CachedPolicy_KeepsApplyingWhenTheRecordDisappears()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("removed");
+        fixture.PublishMtaSts(domain, "g1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource(time);
+        await source.GetProfileAsync(domain);
+
+        // Act
+        fixture.Dns.Clear("_mta-sts." + domain);
+        time.Advance(TimeSpan.FromHours(2));
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.True(profile.TransportEnforced);
+        Assert.Contains("the cached policy still applies until it expires", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task CachedPolicy_KeepsApplyingWhenTheNewIdCannotBeFetched_AndFailedFetchesWaitFiveMinutes()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("backoff");
+        var host = "mta-sts." + domain;
+        fixture.PublishMtaSts(domain, "v1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        using var source = fixture.CreateSource(time, extra: "\"minTtlSeconds\": 60, \"maxTtlSeconds\": 60");
+        await source.GetProfileAsync(domain);
+        fixture.PublishMtaSts(domain, "v2", new PolicyResponse { Status = 503 });
+
+        // Act
+        time.Advance(TimeSpan.FromSeconds(61));
+        var first = await source.GetProfileAsync(domain);
+        time.Advance(TimeSpan.FromSeconds(61));
+        await source.GetProfileAsync(domain);
+        var requestsWithinBackoff = fixture.Https.RequestCount(host);
+        time.Advance(TimeSpan.FromMinutes(5));
+        await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.True(first.TransportEnforced);
+        Assert.Contains("policy id v2: https://" + host + "/.well-known/mta-sts.txt answered HTTP 503; the cached policy still applies", first.DescribeEvidence());
+        Assert.Equal(2, requestsWithinBackoff);
+        Assert.Equal(3, fixture.Https.RequestCount(host));
+    }
+
+    [Fact]
+    public async Task StsTxtServFail_WithoutCache_IsTemporaryFailure()
+    {
+        // Arrange
+        var domain = DomainWithMx("txtfail");
+        fixture.Dns.SetFault("_mta-sts." + domain, DnsFault.ServFail);
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Contains($"TXT lookup for _mta-sts.{domain} returned SERVFAIL", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task Subdomain_DoesNotFallBackToTheParentPolicy()
+    {
+        // Arrange
+        var parent = DomainWithMx("parent");
+        fixture.PublishMtaSts(parent, "p1", PolicyResponse.Policy("enforce", 86400, "*." + parent));
+        var child = "mail." + parent;
+        fixture.PublishMx(child, "mx1." + parent);
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(child);
+
+        // Assert
+        Assert.False(profile.TransportEnforced);
+        Assert.Equal(0, fixture.Dns.QueryCount("_mta-sts." + parent, 16));
+        Assert.Equal(0, fixture.Https.RequestCount("mta-sts." + parent));
+    }
+
+    [Fact]
+    public async Task PolicyHostWithoutAddress_MeansNoPolicy()
+    {
+        // Arrange
+        var domain = DomainWithMx("nohost");
+        fixture.Dns.AddTxt("_mta-sts." + domain, "v=STSv1; id=h1;");
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.Equal(ProfileStatus.Ok, profile.Status);
+        Assert.Contains($"policy host mta-sts.{domain} has no A or AAAA record", profile.DescribeEvidence());
+    }
+}

@@ -334,7 +334,9 @@ public sealed class SmtpProbe
                 result.AddWarning("LINKSECURE was offered only before STARTTLS, where it does not count");
             }
 
+            result.Stage = SmtpProbeStage.Quit;
             await QuitAsync(reader, ssl, cancellationToken).ConfigureAwait(false);
+            result.Stage = SmtpProbeStage.Completed;
         }
     }
 

@@ -265,7 +265,7 @@ public sealed class DomainChecker : IDisposable
         var tlsaTask = validating?.QueryAsync(DaneEvaluator.TlsaName(host), QueryType.TLSA, cancellationToken);
         var a = await aTask.ConfigureAwait(false);
         var aaaa = await aaaaTask.ConfigureAwait(false);
-        var addresses = a.Of<ARecord>().Select(r => r.Address).Concat(aaaa.Of<AaaaRecord>().Select(r => r.Address)).ToList();
+        var addresses = a.Of<ARecord>().Select(r => r.Address).Concat(aaaa.Of<AaaaRecord>().Select(r => r.Address)).Distinct().ToList();
         check.Addresses = addresses.Select(x => x.ToString()).ToArray();
         if (addresses.Count == 0)
         {

@@ -120,8 +120,12 @@ internal static class CheckText
 
     private static string MtaSts(DomainCheckResult r)
     {
-        var head = r.MtaStsMode is null ? "no policy" : string.Format(CultureInfo.InvariantCulture, "mode {0}, id {1}, mx {2}", r.MtaStsMode, r.MtaStsId, string.Join(" ", r.MtaStsPatterns ?? Array.Empty<string>()));
-        return r.MtaStsDetail.Count == 0 ? head : head + " (" + string.Join("; ", r.MtaStsDetail) + ")";
+        if (r.MtaStsDetail.Count > 0)
+        {
+            return string.Join("; ", r.MtaStsDetail);
+        }
+
+        return r.MtaStsMode is null ? "no policy" : string.Format(CultureInfo.InvariantCulture, "mode {0}, id {1}, mx {2}", r.MtaStsMode, r.MtaStsId, string.Join(" ", r.MtaStsPatterns ?? Array.Empty<string>()));
     }
 
     private static string Dane(MxHostCheck host, SmtpProbeResult? probe) => host.Dane switch

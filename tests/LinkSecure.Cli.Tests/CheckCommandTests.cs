@@ -38,7 +38,7 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         var first = output.Split('\n')[0];
         Assert.StartsWith(domain + ": level 1, meets required level 1; tagged level-1 mail: Secure via", first);
         Assert.EndsWith("1/1 MX addresses TLS-authenticated", first);
-        Assert.Contains("mode enforce, id p1, mx *.postfix.test", output);
+        Assert.Contains("MTA-STS:   policy id p1 (fetched now): mode enforce, max_age 86400, mx *.postfix.test", output);
         Assert.Matches(@"mx\.postfix\.test \(10\)\s+127\.0\.0\.1:\d+\s+TlsAuthenticated\s+TLSv1\.[23] TLS_\S+\s+valid\s+not checked\s+match", output);
         Assert.Contains("SNI mx.postfix.test", output);
         Assert.Contains("recorded 1 host(s) in " + store, output);

@@ -58,7 +58,7 @@ internal sealed class DnsLookup
         {
             response = await client.QueryAsync(name, type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or DnsResponseException)
         {
             return Failed(name, typeName, DnsOutcome.Timeout, "did not finish within the lookup's time budget");
         }

@@ -36,7 +36,8 @@ public sealed class LearnedCapabilityStore
     private Dictionary<string, LearnedCapabilities> snapshot = Empty;
     private long stampTicks = -1;
     private long stampLength = -1;
-    private long lastCheck = long.MinValue;
+    private long lastCheck;
+    private bool checkedOnce;
 
     /// <summary>Creates a store over a file; the file need not exist yet.</summary>
     /// <param name="path">The store file.</param>
@@ -168,7 +169,7 @@ public sealed class LearnedCapabilityStore
     private void RefreshIfChanged(bool force)
     {
         var now = Stopwatch.GetTimestamp();
-        if (!force && now - Interlocked.Read(ref lastCheck) < CheckInterval)
+        if (!force && Volatile.Read(ref checkedOnce) && now - Interlocked.Read(ref lastCheck) < CheckInterval)
         {
             return;
         }
@@ -176,6 +177,7 @@ public sealed class LearnedCapabilityStore
         lock (loadLock)
         {
             Interlocked.Exchange(ref lastCheck, now);
+            Volatile.Write(ref checkedOnce, true);
             var info = new FileInfo(Path);
             if (!info.Exists)
             {

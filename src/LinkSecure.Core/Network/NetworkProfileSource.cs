@@ -130,14 +130,14 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
     }
 
     /// <summary>Cancels running lookups; their waiting callers get temporary-failure profiles.</summary>
+    /// <remarks>The cancellation source is cancelled, not disposed, so a lookup racing with disposal still gets a
+    /// temporary-failure profile rather than an <see cref="ObjectDisposedException"/>.</remarks>
     public void Dispose()
     {
         if (!disposal.IsCancellationRequested)
         {
             disposal.Cancel();
         }
-
-        disposal.Dispose();
     }
 
     private static IPEndPoint Parse(string server) =>

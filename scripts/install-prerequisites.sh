@@ -12,6 +12,8 @@ apt_packages=(
   unbound
   nsd
   bind9-utils
+  # The well-behaved SMTP peer of the 'linksecure check' tests: a private Postfix instance on 127.0.0.1.
+  postfix
 )
 
 missing=()

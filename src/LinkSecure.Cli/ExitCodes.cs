@@ -15,6 +15,10 @@ internal static class ExitCodes
     /// <summary>Command-specific: <c>downgrade</c> found no safe part and no template; <c>check</c> runtime failure.</summary>
     public const int NoSafePart = 3;
 
+    /// <summary><c>check</c>: the check itself failed for some domain (a lookup failed temporarily, the learned store
+    /// could not be written, or an unexpected error); same value as <see cref="NoSafePart"/>.</summary>
+    public const int RuntimeFailure = 3;
+
     /// <summary>The input message cannot be read or is malformed.</summary>
     public const int BadMessage = 4;
 }

@@ -37,11 +37,12 @@ internal sealed class ExplainCommand
 
     public Command Build()
     {
-        var command = new Command("explain", "Show, for each recipient of a message, the link-security request, the recipient domain's level and evidence, and the decision (Pass, Secure, Bounce, Downgrade, Defer). Uses the known-domain database and the configuration's overrides; no network.\n\nExit codes: 0 explained; 2 usage error (bad option, configuration or database); 4 the message cannot be read.");
+        var command = new Command("explain", "Show, for each recipient of a message, the link-security request, the recipient domain's level and evidence, and the decision (Pass, Secure, Bounce, Downgrade, Defer). Uses the configuration's overrides and the known-domain database, then the live resolver (DNS, MTA-STS, DANE, declared record, learned store) unless --offline.\n\nExit codes: 0 explained; 2 usage error (bad option, configuration, database or CA file); 4 the message cannot be read.");
         command.Arguments.Add(message);
         command.Options.Add(recipients);
         command.Options.Add(json);
         common.AddTo(command);
+        common.AddNetworkTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(result, cancellationToken));
         return command;
     }
@@ -49,7 +50,7 @@ internal sealed class ExplainCommand
     private async Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken)
     {
         var file = result.GetValue(message)!;
-        var settings = common.LoadSettings(result);
+        var settings = common.ApplyNetworkOverrides(result, common.LoadSettings(result));
         var database = common.LoadDatabase(result, settings);
 
         HeaderList headers;
@@ -72,7 +73,8 @@ internal sealed class ExplainCommand
 
         var request = RequestParser.Parse(headers);
         var engine = new DecisionEngine(settings);
-        var resolver = new ProfileResolver(settings, database);
+        using var network = common.CreateNetworkSource(result, settings);
+        var resolver = new ProfileResolver(settings, database, network);
         var decisions = new List<RecipientDecision>();
         foreach (var address in addresses)
         {

@@ -43,6 +43,7 @@ public static class Program
         var root = new RootCommand("ExchangeLinkSecure administration: explain what the agent decides for a message, and manage link-security policy.");
         root.Subcommands.Add(new ExplainCommand().Build());
         root.Subcommands.Add(new DowngradeCommand().Build());
+        root.Subcommands.Add(new CheckCommand().Build());
         root.Subcommands.Add(new DbCommand().Build());
         root.Subcommands.Add(ConfigCommand.Build());
         return root;

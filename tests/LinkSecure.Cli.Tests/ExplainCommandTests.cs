@@ -16,7 +16,7 @@ public class ExplainCommandTests
     public async Task Sample_PrintsOneRowPerRecipientWithDecisions()
     {
         // Act
-        var (code, output, _) = await CliRunner.RunAsync("explain", Sample, "--config", SampleConfig);
+        var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", Sample, "--config", SampleConfig);
 
         // Assert
         Assert.Equal(0, code);
@@ -33,7 +33,7 @@ public class ExplainCommandTests
     public async Task Json_HasDocumentedShape()
     {
         // Act
-        var (code, output, _) = await CliRunner.RunAsync("explain", Sample, "--config", SampleConfig, "--json", "--rcpt", "alice@gmail.com", "--rcpt", "bob@smallshop.example");
+        var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", Sample, "--config", SampleConfig, "--json", "--rcpt", "alice@gmail.com", "--rcpt", "bob@smallshop.example");
 
         // Assert
         Assert.Equal(0, code);
@@ -60,7 +60,7 @@ public class ExplainCommandTests
         try
         {
             // Act
-            var (code, output, _) = await CliRunner.RunAsync("explain", path);
+            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", path);
 
             // Assert
             Assert.Equal(0, code);
@@ -77,7 +77,7 @@ public class ExplainCommandTests
     public async Task MissingMessage_Exit4()
     {
         // Act
-        var (code, _, error) = await CliRunner.RunAsync("explain", "/nonexistent/message.eml", "--rcpt", "a@example.com");
+        var (code, _, error) = await CliRunner.RunAsync("explain", "--offline", "/nonexistent/message.eml", "--rcpt", "a@example.com");
 
         // Assert
         Assert.Equal(4, code);
@@ -93,7 +93,7 @@ public class ExplainCommandTests
         try
         {
             // Act
-            var (code, _, error) = await CliRunner.RunAsync("explain", Sample, "--config", config);
+            var (code, _, error) = await CliRunner.RunAsync("explain", "--offline", Sample, "--config", config);
 
             // Assert
             Assert.Equal(2, code);
@@ -128,7 +128,7 @@ public class ExplainCommandTests
         try
         {
             // Act
-            var (code, output, _) = await CliRunner.RunAsync("explain", Sample, "--db", db, "--rcpt", "bob@smallshop.example");
+            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", db, "--rcpt", "bob@smallshop.example");
 
             // Assert
             Assert.Equal(0, code);

@@ -175,6 +175,16 @@ public sealed class LinkSecureSettings
         return copy;
     }
 
+    /// <summary>Returns a copy with another <c>resolver</c> section (command-line overrides).</summary>
+    /// <param name="resolver">The resolver settings.</param>
+    /// <returns>The new settings.</returns>
+    public LinkSecureSettings WithResolver(ResolverSettings resolver)
+    {
+        var copy = (LinkSecureSettings)MemberwiseClone();
+        copy.Resolver = resolver ?? throw new ArgumentNullException(nameof(resolver));
+        return copy;
+    }
+
     /// <summary>Resolves a path from the configuration against <see cref="BaseDirectory"/>.</summary>
     /// <param name="path">A path as written in the configuration.</param>
     /// <returns>The full path.</returns>

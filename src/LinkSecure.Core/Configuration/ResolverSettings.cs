@@ -9,7 +9,7 @@ namespace LinkSecure.Core.Configuration;
 
 /// <summary>Network lookups: DNS servers, DNSSEC, time limits, extra trust anchors (JSON section <c>resolver</c>;
 /// docs/policy-resolution.md).</summary>
-public sealed class ResolverSettings
+public sealed partial class ResolverSettings
 {
     internal static readonly string[] Properties =
     {

@@ -1,0 +1,335 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
+using DnsClient;
+using DnsClient.Protocol;
+using LinkSecure.Core.Configuration;
+using LinkSecure.Core.Database;
+using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Network;
+using LinkSecure.Core.Profiles;
+using LinkSecure.Core.Protocol;
+
+namespace LinkSecure.Core.Probing;
+
+/// <summary>
+/// Checks a domain like a sending MTA would and says what ExchangeLinkSecure will do with tagged mail to it: MX
+/// lookup, MTA-STS policy, per MX host its addresses and DANE status, an <see cref="SmtpProbe"/> of each address,
+/// the observations written to the learned store, then the profile from the resolver (override, database, or the
+/// network sources including what was just learned) and the decision for a level-N tagged message.
+/// </summary>
+/// <remarks>Thread-safe: one checker runs many checks at once, sharing DNS clients, trust anchors and one batched
+/// writer of the learned store. Dispose it to cancel running lookups.</remarks>
+public sealed class DomainChecker : IDisposable
+{
+    private readonly LinkSecureSettings settings;
+    private readonly DomainCheckOptions options;
+    private readonly TimeProvider time;
+    private readonly DnsLookup dns;
+    private readonly DnsLookup? validating;
+    private readonly MtaStsClient mtaSts;
+    private readonly NetworkProfileSource network;
+    private readonly ProfileResolver resolver;
+    private readonly DecisionEngine engine;
+    private readonly SmtpProbe probe;
+    private readonly LearnedCapabilityStore? store;
+    private readonly LearnedStoreWriter? writer;
+    private readonly LinkSecurityRequest request;
+
+    private DomainChecker(LinkSecureSettings settings, KnownDomainDatabase database, DomainCheckOptions options, TimeProvider time)
+    {
+        this.settings = settings;
+        this.options = options;
+        this.time = time;
+        var resolverSettings = settings.Resolver;
+        var anchors = PolicyFetcher.LoadTrustAnchors(resolverSettings.CaFiles.Select(settings.ResolvePath));
+        dns = new DnsLookup(resolverSettings.DnsServers.Select(ParseServer).ToList(), resolverSettings, validating: false);
+        validating = resolverSettings.ValidatingDnsServers.Count == 0 ? null : new DnsLookup(resolverSettings.ValidatingDnsServers.Select(ParseServer).ToList(), resolverSettings, validating: true);
+        mtaSts = new MtaStsClient(new PolicyFetcher(resolverSettings.HttpsPort, resolverSettings.HttpsTimeout, anchors), time, resolverSettings.CacheSize);
+        if (resolverSettings.LearnedStorePath is { } path)
+        {
+            store = new LearnedCapabilityStore(settings.ResolvePath(path), time);
+            writer = new LearnedStoreWriter(store);
+        }
+
+        // The network source reads the same store instance, so it sees what this checker records at once.
+        network = new NetworkProfileSource(resolverSettings, anchors, store, time);
+        resolver = new ProfileResolver(settings, database, resolverSettings.Enabled ? network : null, time);
+        engine = new DecisionEngine(settings);
+        probe = new SmtpProbe(new SmtpProbeOptions
+        {
+            Port = options.Probe.Port,
+            Budget = options.Probe.Budget,
+            ConnectTimeout = options.Probe.ConnectTimeout,
+            HeloName = options.Probe.HeloName,
+            MaxLineLength = options.Probe.MaxLineLength,
+            MaxReplyLines = options.Probe.MaxReplyLines,
+            TrustAnchors = options.Probe.TrustAnchors.Concat(anchors).ToArray(),
+            TimeProvider = options.Probe.TimeProvider ?? time,
+        });
+        request = new LinkSecurityRequest(options.RequestLevel, FallbackAction.Bounce, false, RequestSources.LinkSecurity);
+    }
+
+    /// <summary>Gets the learned store file, or <see langword="null"/> when none is configured.</summary>
+    public string? LearnedStorePath => store?.Path;
+
+    /// <summary>Gets how many times the learned store file was written (observations are batched).</summary>
+    public int LearnedStoreWrites => writer?.Writes ?? 0;
+
+    /// <summary>Builds a checker from the configuration: DNS servers, validating resolvers, trust anchors
+    /// (<c>resolver.caFiles</c>), the learned store and the known-domain database.</summary>
+    /// <param name="settings">The configuration (with any command-line overrides applied).</param>
+    /// <param name="database">The known-domain database.</param>
+    /// <param name="options">How to check; defaults when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <returns>The checker.</returns>
+    /// <exception cref="IOException">A CA file cannot be read.</exception>
+    /// <exception cref="FormatException">A CA file holds an invalid certificate.</exception>
+    /// <exception cref="ArgumentException">A DNS server is not an address with an optional port.</exception>
+    public static DomainChecker Create(LinkSecureSettings settings, KnownDomainDatabase database, DomainCheckOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        if (settings is null)
+        {
+            throw new ArgumentNullException(nameof(settings));
+        }
+
+        if (database is null)
+        {
+            throw new ArgumentNullException(nameof(database));
+        }
+
+        return new DomainChecker(settings, database, options ?? new DomainCheckOptions(), timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>Checks one domain. Network failures are part of the result, never exceptions.</summary>
+    /// <param name="domain">The domain (any form <see cref="DomainName.TryNormalize"/> accepts).</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>What the check found.</returns>
+    /// <exception cref="ArgumentException"><paramref name="domain"/> is not a valid domain name.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<DomainCheckResult> CheckAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        var name = DomainName.Normalize(domain);
+        var result = new DomainCheckResult(name) { CheckedAt = time.GetUtcNow(), LearnedStorePath = store?.Path };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            // MX and MTA-STS go out together.
+            var mxTask = (validating ?? dns).QueryAsync(name, QueryType.MX, cancellationToken);
+            var stsTxt = dns.QueryAsync(MtaStsClient.RecordName(name), QueryType.TXT, cancellationToken);
+            var policyHost = MtaStsClient.PolicyHost(name);
+            var stsTask = mtaSts.EvaluateAsync(name, stsTxt, () => ResolveAddressesAsync(policyHost, cancellationToken), cancellationToken);
+            var hosts = ReadMx(name, await mxTask.ConfigureAwait(false), result);
+            var sts = await stsTask.ConfigureAwait(false);
+            ReadMtaSts(sts, result);
+
+            var checks = await Task.WhenAll(hosts.Select(h => CheckHostAsync(h.Host, h.Preference, result.MtaStsPatterns, cancellationToken))).ConfigureAwait(false);
+            result.Hosts = checks;
+
+            var observations = Observe(checks);
+            if (observations.Count > 0 && writer is not null && options.RecordLearned)
+            {
+                try
+                {
+                    await writer.WriteAsync(observations).ConfigureAwait(false);
+                    result.Learned = observations;
+                    foreach (var check in checks)
+                    {
+                        check.Learned = observations.FirstOrDefault(o => o.Host == check.Host);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    result.RecordError = "the learned store " + store!.Path + " could not be written: " + ex.Message;
+                }
+            }
+
+            // The profile after recording: what the agent will use from now on.
+            network.Invalidate(name);
+            result.NetworkProfile = await network.GetProfileAsync(name, cancellationToken).ConfigureAwait(false);
+            result.ProfileFromNetwork = resolver.IsOnline && !resolver.TryResolveLocal(name, out _);
+            result.Profile = await resolver.ResolveAsync(name, cancellationToken).ConfigureAwait(false);
+            result.Decision = engine.Decide(request, "postmaster@" + name, result.Profile, TimeSpan.Zero);
+            return result;
+        }
+        finally
+        {
+            // Keep memory flat over a bulk check: nothing about this domain stays cached.
+            network.Invalidate(name);
+            mtaSts.Forget(name);
+            result.Duration = watch.Elapsed;
+        }
+    }
+
+    /// <summary>Cancels running lookups.</summary>
+    public void Dispose() => network.Dispose();
+
+    private static IPEndPoint ParseServer(string server) =>
+        ResolverSettings.TryParseServer(server, out var endpoint) ? endpoint : throw new ArgumentException($"'{server}' is not a DNS server address.", nameof(server));
+
+    private static List<(string Host, int Preference)> ReadMx(string domain, DnsAnswer mx, DomainCheckResult result)
+    {
+        var validated = mx.Authenticated ? " (DNSSEC-validated)" : string.Empty;
+        switch (mx.Outcome)
+        {
+            case DnsOutcome.Records:
+                var records = mx.Of<MxRecord>().ToList();
+                if (records.Count == 1 && (records[0].Exchange.Value.Length == 0 || records[0].Exchange.Value == "."))
+                {
+                    result.MxStatus = MxLookupStatus.NullMx;
+                    result.MxDetail = "null MX: " + domain + " accepts no mail (RFC 7505)" + validated;
+                    return new List<(string, int)>();
+                }
+
+                var hosts = records
+                    .Where(r => r.Exchange.Value.Length > 0 && r.Exchange.Value != ".")
+                    .OrderBy(r => r.Preference)
+                    .Select(r => (Host: r.Exchange.Value.TrimEnd('.').ToLowerInvariant(), Preference: (int)r.Preference))
+                    .GroupBy(h => h.Host, StringComparer.Ordinal)
+                    .Select(g => g.First())
+                    .ToList();
+                result.MxStatus = MxLookupStatus.Records;
+                result.MxDetail = "MX " + string.Join(", ", hosts.Select(h => string.Format(CultureInfo.InvariantCulture, "{0} ({1})", h.Host, h.Preference))) + validated;
+                return hosts;
+
+            case DnsOutcome.NoData:
+                result.MxStatus = MxLookupStatus.ImplicitMx;
+                result.MxDetail = "no MX records: " + domain + " itself is the implicit MX (RFC 5321 §5.1)" + validated;
+                return new List<(string, int)> { (domain, 0) };
+
+            case DnsOutcome.NxDomain:
+                result.MxStatus = MxLookupStatus.NxDomain;
+                result.MxDetail = domain + " does not exist (NXDOMAIN)" + validated;
+                return new List<(string, int)>();
+
+            default:
+                result.MxStatus = MxLookupStatus.Failed;
+                result.MxDetail = mx.Describe();
+                return new List<(string, int)>();
+        }
+    }
+
+    private static void ReadMtaSts(MtaStsResult sts, DomainCheckResult result)
+    {
+        result.MtaStsDetail = sts.Evidence.Select(e => e.Detail).ToArray();
+        if (sts.Policy is { } policy)
+        {
+            result.MtaStsMode = policy.Mode.ToString().ToLowerInvariant();
+            result.MtaStsId = sts.PolicyId;
+            result.MtaStsPatterns = policy.MxPatterns;
+        }
+    }
+
+    private static TlsaAssociation ToAssociation(TlsaRecord record) =>
+        new((byte)record.CertificateUsage, (byte)record.Selector, (byte)record.MatchingType, record.CertificateAssociationData);
+
+    private static DaneStatus ToStatus(DaneHostStatus status) => status switch
+    {
+        DaneHostStatus.Usable => DaneStatus.Usable,
+        DaneHostStatus.AllUnusable => DaneStatus.AllUnusable,
+        DaneHostStatus.TemporaryFailure => DaneStatus.Failed,
+        _ => DaneStatus.NotApplicable,
+    };
+
+    private async Task<HostAddresses> ResolveAddressesAsync(string host, CancellationToken cancellationToken)
+    {
+        var a = dns.QueryAsync(host, QueryType.A, cancellationToken);
+        var aaaa = dns.QueryAsync(host, QueryType.AAAA, cancellationToken);
+        var answers = new[] { await a.ConfigureAwait(false), await aaaa.ConfigureAwait(false) };
+        var addresses = answers[0].Of<ARecord>().Select(r => r.Address).Concat(answers[1].Of<AaaaRecord>().Select(r => r.Address)).ToList();
+        var ttl = answers.Min(x => x.Ttl);
+        var failure = answers.FirstOrDefault(x => x.IsFailure);
+        return addresses.Count > 0
+            ? new HostAddresses(addresses, null, false, ttl)
+            : new HostAddresses(addresses, failure?.Describe(), failure is null, ttl);
+    }
+
+    private async Task<MxHostCheck> CheckHostAsync(string host, int preference, IReadOnlyList<string>? patterns, CancellationToken cancellationToken)
+    {
+        var check = new MxHostCheck(host, preference);
+        if (patterns is not null)
+        {
+            check.MatchesPolicy = patterns.Any(p => TlsRequirement.MatchesPattern(p, host));
+        }
+
+        // With a validating resolver its A answer tells whether the host's zone is signed (RFC 7672 §2.2.3).
+        var lookup = validating ?? dns;
+        var aTask = lookup.QueryAsync(host, QueryType.A, cancellationToken);
+        var aaaaTask = lookup.QueryAsync(host, QueryType.AAAA, cancellationToken);
+        var tlsaTask = validating?.QueryAsync(DaneEvaluator.TlsaName(host), QueryType.TLSA, cancellationToken);
+        var a = await aTask.ConfigureAwait(false);
+        var aaaa = await aaaaTask.ConfigureAwait(false);
+        var addresses = a.Of<ARecord>().Select(r => r.Address).Concat(aaaa.Of<AaaaRecord>().Select(r => r.Address)).Distinct().ToList();
+        check.Addresses = addresses.Select(x => x.ToString()).ToArray();
+        if (addresses.Count == 0)
+        {
+            check.AddressError = a.IsFailure ? a.Describe() : aaaa.IsFailure ? aaaa.Describe() : host + " has no A or AAAA records";
+        }
+
+        IReadOnlyList<TlsaAssociation>? tlsa = null;
+        if (tlsaTask is null)
+        {
+            check.Dane = DaneStatus.NotChecked;
+            check.DaneDetail = "not checked: no validating resolver (resolver.validatingDnsServers or --validating-dns-server)";
+        }
+        else
+        {
+            var tlsaAnswer = await tlsaTask.ConfigureAwait(false);
+            var evaluation = DaneEvaluator.EvaluateHost(host, a, tlsaAnswer);
+            check.Dane = ToStatus(evaluation.Status);
+            check.DaneDetail = evaluation.Detail;
+            if (evaluation.Status is DaneHostStatus.Usable or DaneHostStatus.AllUnusable)
+            {
+                check.Tlsa = tlsaAnswer.Of<TlsaRecord>().Select(ToAssociation).ToArray();
+            }
+
+            if (evaluation.Status == DaneHostStatus.Usable)
+            {
+                tlsa = check.Tlsa;
+            }
+        }
+
+        var targets = addresses.Take(options.MaxAddressesPerHost).Select(x => new SmtpProbeTarget(host, x) { PolicyPatterns = patterns, Tlsa = tlsa });
+        check.Probes = await Task.WhenAll(targets.Select(t => probe.ProbeAsync(t, cancellationToken))).ConfigureAwait(false);
+        return check;
+    }
+
+    private List<LearnedCapabilities> Observe(IEnumerable<MxHostCheck> checks)
+    {
+        var now = time.GetUtcNow();
+        var observations = new List<LearnedCapabilities>();
+        foreach (var check in checks)
+        {
+            var conclusive = check.Probes.Where(p => p.IsConclusive).ToList();
+            if (conclusive.Count == 0)
+            {
+                continue;
+            }
+
+            var startTls = conclusive.All(p => p.Tls is not null && p.Outcome != SmtpProbeOutcome.TlsHandshakeFailed);
+            var certificateValid = startTls && conclusive.All(p => p.Tls!.CertificateValid);
+            var problem = conclusive.Select(p => p.Tls is null ? p.Error : p.Tls.CertificateProblem).FirstOrDefault(x => x is not null);
+            var requireTls = conclusive.All(p => p.RequireTls);
+            EhloKeyword? keyword = null;
+            if (conclusive.All(p => p.LinkSecure is not null))
+            {
+                var level = conclusive.Min(p => p.LinkSecure!.Level);
+                var maxAge = conclusive.Min(p => p.LinkSecure!.MaxAge);
+                if (!EhloKeyword.TryParse(string.Format(CultureInfo.InvariantCulture, "{0} {1} {2}", EhloKeyword.Keyword, (int)level, (long)maxAge.TotalSeconds), out keyword))
+                {
+                    keyword = null;
+                }
+            }
+
+            observations.Add(LearnedCapabilities.FromProbe(check.Host, now, startTls, certificateValid, certificateValid ? null : problem, requireTls, keyword, settings.Resolver.LearnedDefaultTtl));
+        }
+
+        return observations;
+    }
+}

@@ -22,6 +22,9 @@ namespace LinkSecure.Core.Network;
 /// <para>Entries expire by their own expiry (the <c>LINKSECURE</c> max-age or the default TTL) and are dropped on the
 /// next write. A damaged file is reported in <see cref="LastLoadError"/> and treated as empty; it is never thrown at a
 /// reader. Thread-safe.</para>
+/// <para>Observations can also be <see cref="Stage">staged</see>: held in this instance's memory, visible at once to its
+/// own <see cref="TryGet"/> and <see cref="GetAll"/>, and written by the next <see cref="Flush"/> (bulk checks write
+/// in coalesced batches instead of rewriting the file per domain). Other processes see them only once flushed.</para>
 /// </remarks>
 public sealed class LearnedCapabilityStore
 {
@@ -38,6 +41,9 @@ public sealed class LearnedCapabilityStore
     private long stampLength = -1;
     private long lastCheck;
     private bool checkedOnce;
+    private Dictionary<string, LearnedCapabilities> staged = new(StringComparer.Ordinal);
+    private readonly object stageLock = new();
+    private readonly object flushLock = new();
 
     /// <summary>Creates a store over a file; the file need not exist yet.</summary>
     /// <param name="path">The store file.</param>
@@ -71,7 +77,17 @@ public sealed class LearnedCapabilityStore
         }
 
         RefreshIfChanged(force: false);
-        if (snapshot.TryGetValue(host.TrimEnd('.').ToLowerInvariant(), out var found) && found.Expires > time.GetUtcNow())
+        var key = host.TrimEnd('.').ToLowerInvariant();
+        LearnedCapabilities? found = null;
+        lock (stageLock)
+        {
+            if (staged.Count > 0)
+            {
+                staged.TryGetValue(key, out found);
+            }
+        }
+
+        if ((found is not null || Volatile.Read(ref snapshot).TryGetValue(key, out found)) && found.Expires > time.GetUtcNow())
         {
             capabilities = found;
             return true;
@@ -87,7 +103,91 @@ public sealed class LearnedCapabilityStore
     {
         RefreshIfChanged(force: true);
         var now = time.GetUtcNow();
-        return snapshot.Values.Where(c => c.Expires > now).OrderBy(c => c.Host, StringComparer.Ordinal).ToList();
+        var all = new Dictionary<string, LearnedCapabilities>(Volatile.Read(ref snapshot), StringComparer.Ordinal);
+        lock (stageLock)
+        {
+            foreach (var entry in staged)
+            {
+                all[entry.Key] = entry.Value;
+            }
+        }
+
+        return all.Values.Where(c => c.Expires > now).OrderBy(c => c.Host, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Gets how many staged observations are not written to the file yet.</summary>
+    public int StagedCount
+    {
+        get
+        {
+            lock (stageLock)
+            {
+                return staged.Count;
+            }
+        }
+    }
+
+    /// <summary>Holds observations in this instance's memory, visible at once to its <see cref="TryGet"/> and
+    /// <see cref="GetAll"/>; the next <see cref="Flush"/> writes them to the file.</summary>
+    /// <param name="observations">The new observations.</param>
+    public void Stage(IEnumerable<LearnedCapabilities> observations)
+    {
+        if (observations is null)
+        {
+            throw new ArgumentNullException(nameof(observations));
+        }
+
+        lock (stageLock)
+        {
+            foreach (var observation in observations)
+            {
+                staged[observation.Host] = observation ?? throw new ArgumentException("An observation is null.", nameof(observations));
+            }
+        }
+    }
+
+    /// <summary>Writes the staged observations (see <see cref="Record(IEnumerable{LearnedCapabilities})"/>); when the
+    /// write fails they stay staged for the next flush.</summary>
+    /// <returns>How many observations were written.</returns>
+    /// <exception cref="IOException">The lock could not be taken within 10 seconds, or the file could not be written.</exception>
+    public int Flush()
+    {
+        lock (flushLock)
+        {
+            Dictionary<string, LearnedCapabilities> batch;
+            lock (stageLock)
+            {
+                if (staged.Count == 0)
+                {
+                    return 0;
+                }
+
+                batch = staged;
+                staged = new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
+            }
+
+            try
+            {
+                Record(batch.Values);
+                return batch.Count;
+            }
+            catch
+            {
+                lock (stageLock)
+                {
+                    // Newer staged observations of the same host win over the failed batch.
+                    foreach (var entry in batch)
+                    {
+                        if (!staged.ContainsKey(entry.Key))
+                        {
+                            staged[entry.Key] = entry.Value;
+                        }
+                    }
+                }
+
+                throw;
+            }
+        }
     }
 
     /// <summary>Adds or replaces observations and drops expired ones, under the store's lock file, with an atomic replace.</summary>
@@ -104,7 +204,7 @@ public sealed class LearnedCapabilityStore
         Directory.CreateDirectory(directory);
         using (AcquireLock())
         {
-            var current = File.Exists(Path) ? ReadFile(Path, out _) : new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
+            var current = ReadCurrentForWrite();
             var now = time.GetUtcNow();
             foreach (var observation in observations)
             {
@@ -133,6 +233,25 @@ public sealed class LearnedCapabilityStore
                     File.Move(temp, Path);
                 }
 #endif
+
+                // What was just written is the file's content: keep it rather than re-reading and re-parsing it. The
+                // time stamp is taken under the lock, so no other writer can have replaced the file in between.
+                var written = new FileInfo(Path);
+                var fresh = new Dictionary<string, LearnedCapabilities>(kept.Count, StringComparer.Ordinal);
+                foreach (var entry in kept)
+                {
+                    fresh[entry.Host] = entry;
+                }
+
+                lock (loadLock)
+                {
+                    snapshot = fresh;
+                    stampTicks = written.LastWriteTimeUtc.Ticks;
+                    stampLength = written.Length;
+                    LastLoadError = null;
+                    Interlocked.Exchange(ref lastCheck, Stopwatch.GetTimestamp());
+                    Volatile.Write(ref checkedOnce, true);
+                }
             }
             finally
             {
@@ -142,8 +261,27 @@ public sealed class LearnedCapabilityStore
                 }
             }
         }
+    }
 
-        RefreshIfChanged(force: true);
+    /// <summary>The file's entries for a write, under the lock: the in-memory snapshot when the file is unchanged since
+    /// it was loaded or written by this instance, else the file re-read.</summary>
+    private Dictionary<string, LearnedCapabilities> ReadCurrentForWrite()
+    {
+        var info = new FileInfo(Path);
+        if (!info.Exists)
+        {
+            return new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
+        }
+
+        lock (loadLock)
+        {
+            if (info.LastWriteTimeUtc.Ticks == stampTicks && info.Length == stampLength && LastLoadError is null)
+            {
+                return new Dictionary<string, LearnedCapabilities>(snapshot, StringComparer.Ordinal);
+            }
+        }
+
+        return ReadFile(Path, out _);
     }
 
     /// <summary>Adds or replaces one observation (see <see cref="Record(IEnumerable{LearnedCapabilities})"/>).</summary>

@@ -179,4 +179,53 @@ public class LearnedCapabilityStoreTests
         Assert.Equal(LinkSecurityLevel.None, profile.Level);
         Assert.StartsWith($"mx1.{domain} did not offer STARTTLS", profile.TlsFailure);
     }
+
+    [Fact]
+    public void Stage_IsVisibleToTheSameInstanceAtOnce_AndToOthersOnlyAfterFlush()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var path = NewStorePath();
+        var writer = new LearnedCapabilityStore(path, time);
+        var reader = new LearnedCapabilityStore(path, time);
+        writer.Record(Observation("old.example.test", time.GetUtcNow()));
+
+        // Act
+        writer.Stage(new[] { Observation("staged.example.test", time.GetUtcNow(), requireTls: true) });
+        var seenBeforeFlush = writer.TryGet("staged.example.test", out var staged);
+        var allBeforeFlush = writer.GetAll().Select(c => c.Host).ToList();
+        var otherBeforeFlush = reader.TryGet("staged.example.test", out _);
+        var written = writer.Flush();
+        var otherAfterFlush = new LearnedCapabilityStore(path, time).GetAll().Select(c => c.Host).ToList();
+
+        // Assert
+        Assert.True(seenBeforeFlush);
+        Assert.True(staged!.RequireTls);
+        Assert.Equal(new[] { "old.example.test", "staged.example.test" }, allBeforeFlush);
+        Assert.False(otherBeforeFlush);
+        Assert.Equal(1, written);
+        Assert.Equal(0, writer.StagedCount);
+        Assert.Equal(new[] { "old.example.test", "staged.example.test" }, otherAfterFlush);
+        Assert.Equal(0, writer.Flush());
+    }
+
+    [Fact]
+    public void Record_MergesWithWhatAnotherInstanceWroteMeanwhile()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var path = NewStorePath();
+        var first = new LearnedCapabilityStore(path, time);
+        var second = new LearnedCapabilityStore(path, time);
+        first.Record(Observation("a.example.test", time.GetUtcNow()));
+        Assert.True(first.TryGet("a.example.test", out _));
+
+        // Act
+        second.Record(Observation("b.example.test", time.GetUtcNow()));
+        first.Stage(new[] { Observation("c.example.test", time.GetUtcNow()) });
+        first.Flush();
+
+        // Assert
+        Assert.Equal(new[] { "a.example.test", "b.example.test", "c.example.test" }, new LearnedCapabilityStore(path, time).GetAll().Select(c => c.Host).ToArray());
+    }
 }

@@ -251,6 +251,7 @@ internal sealed class CheckCommand
         private long failed;
         private long recordErrors;
         private long invalid;
+        private string? storeError;
         private bool first = true;
 
         public Run(DomainChecker checker, int required, bool asJson, CheckProgress progress, bool resolverEnabled)
@@ -293,10 +294,12 @@ internal sealed class CheckCommand
                 Emit(await window.Dequeue().ConfigureAwait(false));
             }
 
+            // Observations are written in coalesced batches during the run; write the rest before the summary.
+            storeError = await checker.FlushLearnedStoreAsync().ConfigureAwait(false);
             progress.Finish();
             WriteSummary();
             return invalid > 0 ? ExitCodes.Usage
-                : unknown > 0 || failed > 0 || recordErrors > 0 ? ExitCodes.RuntimeFailure
+                : unknown > 0 || failed > 0 || recordErrors > 0 || storeError is not null ? ExitCodes.RuntimeFailure
                 : below > 0 ? ExitCodes.Negative
                 : ExitCodes.Ok;
         }
@@ -411,6 +414,7 @@ internal sealed class CheckCommand
                     writer.WriteEndObject();
                     writer.WriteNumber("elapsedMs", (long)watch.Elapsed.TotalMilliseconds);
                     writer.WriteNumber("learnedStoreWrites", checker.LearnedStoreWrites);
+                    writer.WriteString("learnedStoreError", storeError);
                     writer.WriteEndObject();
                 }
 
@@ -436,6 +440,11 @@ internal sealed class CheckCommand
             }
 
             text.Append(".\n");
+            if (storeError is not null)
+            {
+                text.Append("Learned store NOT written: ").Append(storeError).Append('\n');
+            }
+
             text.Append("Levels:  ").Append(string.Join("  ", levels.Select((n, i) => string.Format(CultureInfo.InvariantCulture, "{0}: {1}", i, n)))).Append('\n');
             progress.Write(text.ToString());
         }

@@ -132,6 +132,31 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
     }
 
     [Fact]
+    public async Task UnwritableLearnedStore_IsReportedInTheSummary_Exit3()
+    {
+        // Arrange: the store's folder is a file, so the store cannot be written.
+        var domain = fixture.Domain("unwritable");
+        var config = fixture.WriteConfig(out var store);
+        var blocker = Path.Combine(Path.GetDirectoryName(store)!, "blocker");
+        File.WriteAllText(blocker, "not a folder");
+        var unwritable = Path.Combine(blocker, "learned.json");
+
+        // Act
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, fixture.Postfix.Port, domain, "--learned-store", unwritable, "--json"));
+        var (textCode, text, _) = await CliRunner.RunAsync(fixture.Args(config, fixture.Postfix.Port, domain, "--learned-store", unwritable));
+
+        // Assert
+        Assert.True(code == 3, output + error);
+        using var doc = JsonDocument.Parse(output);
+        var evaluation = Schema.Value.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(evaluation.IsValid, output);
+        Assert.Contains("could not be written", doc.RootElement.GetProperty("summary").GetProperty("learnedStoreError").GetString());
+        Assert.False(File.Exists(unwritable));
+        Assert.Equal(3, textCode);
+        Assert.Contains("Learned store NOT written: ", text);
+    }
+
+    [Fact]
     public async Task DnsFailure_IsUnknown_Exit3()
     {
         // Arrange

@@ -135,18 +135,13 @@ public sealed class DomainChecker : IDisposable
             var observations = Observe(checks);
             if (observations.Count > 0 && writer is not null && options.RecordLearned)
             {
-                try
+                // Staged in the store instance (the profile below sees them at once) and written to the file in
+                // coalesced background batches; FlushLearnedStoreAsync writes the rest and reports a failure.
+                writer.Stage(observations);
+                result.Learned = observations;
+                foreach (var check in checks)
                 {
-                    await writer.WriteAsync(observations).ConfigureAwait(false);
-                    result.Learned = observations;
-                    foreach (var check in checks)
-                    {
-                        check.Learned = observations.FirstOrDefault(o => o.Host == check.Host);
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    result.RecordError = "the learned store " + store!.Path + " could not be written: " + ex.Message;
+                    check.Learned = observations.FirstOrDefault(o => o.Host == check.Host);
                 }
             }
 
@@ -167,8 +162,31 @@ public sealed class DomainChecker : IDisposable
         }
     }
 
-    /// <summary>Cancels running lookups.</summary>
-    public void Dispose() => network.Dispose();
+    /// <summary>Writes the observations still held in memory to the learned store (checks write theirs in coalesced
+    /// background batches) and says whether everything recorded so far is on disk.</summary>
+    /// <returns><see langword="null"/> when every recorded observation is written (or there is no store); otherwise
+    /// why some could not be written. They stay in memory and the next flush retries them.</returns>
+    public async Task<string?> FlushLearnedStoreAsync()
+    {
+        if (writer is null)
+        {
+            return null;
+        }
+
+        var (unwritten, error) = await writer.FlushAsync().ConfigureAwait(false);
+        return unwritten == 0 ? null : string.Format(CultureInfo.InvariantCulture, "{0} observation(s) not written: {1}", unwritten, error ?? "the learned store " + store!.Path + " could not be written");
+    }
+
+    /// <summary>Cancels running lookups and writes what is still held for the learned store (best effort; call
+    /// <see cref="FlushLearnedStoreAsync"/> first to learn whether that succeeded).</summary>
+    public void Dispose()
+    {
+        network.Dispose();
+        if (writer is not null)
+        {
+            _ = writer.FlushAsync().GetAwaiter().GetResult();
+        }
+    }
 
     private static IPEndPoint ParseServer(string server) =>
         ResolverSettings.TryParseServer(server, out var endpoint) ? endpoint : throw new ArgumentException($"'{server}' is not a DNS server address.", nameof(server));

@@ -1,21 +1,28 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Threading.Tasks;
 using LinkSecure.Core.Network;
 
 namespace LinkSecure.Core.Probing;
 
 /// <summary>
-/// Funnels the observations of concurrent checks into the learned store in batches: one writer at a time takes the
-/// store's file lock, so checks never queue on the lock file (or block pool threads on it), and a bulk check rewrites
-/// the file a few times a second rather than once per domain.
+/// Funnels the observations of concurrent checks into the learned store: each check stages its observations in the
+/// store instance (visible to its lookups at once, so the profile computed right after the probe sees them) and a
+/// single background writer persists them in coalesced batches, at most one write per <see cref="Interval"/>. No
+/// check waits for the file; <see cref="FlushAsync"/> writes what is left and reports a failure.
 /// </summary>
 internal sealed class LearnedStoreWriter
 {
+    /// <summary>The shortest time between two background writes of the file.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+
     private readonly LearnedCapabilityStore store;
     private readonly object gate = new();
-    private List<Pending> pending = new();
-    private bool writing;
+    private Task drain = Task.CompletedTask;
+    private bool scheduled;
+    private int writes;
+    private string? lastError;
 
     public LearnedStoreWriter(LearnedCapabilityStore store)
     {
@@ -23,84 +30,84 @@ internal sealed class LearnedStoreWriter
     }
 
     /// <summary>Gets how many times the store file was written.</summary>
-    public int Writes { get; private set; }
+    public int Writes => System.Threading.Volatile.Read(ref writes);
 
-    /// <summary>Records observations; completes when they are on disk (or faults with the write's exception).</summary>
-    public Task WriteAsync(IReadOnlyList<LearnedCapabilities> observations)
+    /// <summary>Gets the error of the last background write when it failed (its observations stay staged and are
+    /// retried); <see langword="null"/> after a successful write.</summary>
+    public string? LastError
     {
-        var item = new Pending(observations);
-        var start = false;
-        lock (gate)
+        get
         {
-            pending.Add(item);
-            if (!writing)
-            {
-                writing = true;
-                start = true;
-            }
-        }
-
-        if (start)
-        {
-            _ = Task.Run(Drain);
-        }
-
-        return item.Done.Task;
-    }
-
-    private void Drain()
-    {
-        while (true)
-        {
-            List<Pending> batch;
             lock (gate)
             {
-                if (pending.Count == 0)
-                {
-                    writing = false;
-                    return;
-                }
-
-                batch = pending;
-                pending = new List<Pending>();
-            }
-
-            var all = new List<LearnedCapabilities>();
-            foreach (var item in batch)
-            {
-                all.AddRange(item.Observations);
-            }
-
-            try
-            {
-                store.Record(all);
-                Writes++;
-                foreach (var item in batch)
-                {
-                    item.Done.TrySetResult(true);
-                }
-            }
-#pragma warning disable CA1031 // Every waiting check gets the failure; none is lost.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                foreach (var item in batch)
-                {
-                    item.Done.TrySetException(ex);
-                }
+                return lastError;
             }
         }
     }
 
-    private sealed class Pending
+    /// <summary>Stages observations in the store and schedules a background write.</summary>
+    public void Stage(IReadOnlyList<LearnedCapabilities> observations)
     {
-        public Pending(IReadOnlyList<LearnedCapabilities> observations)
+        store.Stage(observations);
+        lock (gate)
         {
-            Observations = observations;
+            if (scheduled)
+            {
+                return;
+            }
+
+            scheduled = true;
+            var previous = drain;
+            drain = Task.Run(async () =>
+            {
+                await previous.ConfigureAwait(false);
+                await Task.Delay(Interval).ConfigureAwait(false);
+                lock (gate)
+                {
+                    // Observations staged from here on schedule the next write.
+                    scheduled = false;
+                }
+
+                Write();
+            });
+        }
+    }
+
+    /// <summary>Waits for a scheduled background write, then writes whatever is still staged.</summary>
+    /// <returns>How many staged observations could not be written (0 when everything is on disk), and why.</returns>
+    public async Task<(int Unwritten, string? Error)> FlushAsync()
+    {
+        Task pending;
+        lock (gate)
+        {
+            pending = drain;
         }
 
-        public IReadOnlyList<LearnedCapabilities> Observations { get; }
+        await pending.ConfigureAwait(false);
+        await Task.Run(Write).ConfigureAwait(false);
+        return (store.StagedCount, LastError);
+    }
 
-        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private void Write()
+    {
+        try
+        {
+            if (store.Flush() > 0)
+            {
+                System.Threading.Interlocked.Increment(ref writes);
+            }
+
+            lock (gate)
+            {
+                lastError = null;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            lock (gate)
+            {
+                lastError = "the learned store " + store.Path + " could not be written: " + ex.Message;
+            }
+        }
     }
 }

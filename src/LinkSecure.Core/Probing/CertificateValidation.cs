@@ -21,6 +21,51 @@ internal sealed class ChainVerdict
     public string Detail { get; }
 }
 
+/// <summary>The result of a system-store chain build made by the TLS handshake (client side, server
+/// authentication, no revocation check, the certificates the server sent as extra certificates, the time of the
+/// handshake): the same build <see cref="CertificateValidation.ValidateChain"/> would make, so it is not made twice.</summary>
+internal sealed class SystemChain
+{
+    private static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(1);
+
+    public SystemChain(bool valid, string rootName, string status, DateTime builtAt)
+    {
+        Valid = valid;
+        RootName = rootName;
+        Status = status;
+        BuiltAt = builtAt;
+    }
+
+    public bool Valid { get; }
+
+    public string RootName { get; }
+
+    public string Status { get; }
+
+    public DateTime BuiltAt { get; }
+
+    /// <summary>Whether the build stands for one at <paramref name="now"/>: close in time, and no certificate's
+    /// validity starts or ends in between.</summary>
+    public bool AppliesAt(DateTime now, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates)
+    {
+        var from = now < BuiltAt ? now : BuiltAt;
+        var to = now < BuiltAt ? BuiltAt : now;
+        if (to - from > Tolerance)
+        {
+            return false;
+        }
+
+        return !Crosses(leaf, from, to) && !intermediates.Any(c => Crosses(c, from, to));
+    }
+
+    private static bool Crosses(X509Certificate2 certificate, DateTime from, DateTime to)
+    {
+        var notBefore = certificate.NotBefore.ToUniversalTime();
+        var notAfter = certificate.NotAfter.ToUniversalTime();
+        return (notBefore >= from && notBefore <= to) || (notAfter >= from && notAfter <= to);
+    }
+}
+
 /// <summary>
 /// PKIX validation of a presented chain against the system trust store and extra anchors (<c>resolver.caFiles</c>,
 /// <c>--ca-file</c>), and DANE TLSA matching (RFC 6698, RFC 7671, RFC 7672 §3.1). Revocation is not checked (as
@@ -33,11 +78,24 @@ internal static class CertificateValidation
 {
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
 
-    public static ChainVerdict ValidateChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> anchors, DateTime now)
+    /// <summary>Validates the chain against the system store, then the extra anchors. <paramref name="handshake"/>, when
+    /// given, is the system-store chain the TLS handshake already built for the same certificates; it is used instead
+    /// of building that chain again when it was built for (nearly) the same time.</summary>
+    public static ChainVerdict ValidateChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> anchors, DateTime now, SystemChain? handshake = null)
     {
         string systemStatus;
-        using (var system = NewChain(intermediates, now))
+        if (handshake is not null && handshake.AppliesAt(now, leaf, intermediates))
         {
+            if (handshake.Valid)
+            {
+                return new ChainVerdict(true, "chains to the trusted root " + handshake.RootName);
+            }
+
+            systemStatus = handshake.Status;
+        }
+        else
+        {
+            using var system = NewChain(intermediates, now);
             if (system.Build(leaf))
             {
                 return new ChainVerdict(true, "chains to the trusted root " + RootName(system));
@@ -194,6 +252,13 @@ internal static class CertificateValidation
         anchorName = RootName(chain);
         return true;
     }
+
+    /// <summary>What a chain built against the system store (by the TLS handshake) found.</summary>
+    /// <param name="chain">The built chain.</param>
+    /// <param name="valid">Whether it was built without chain errors.</param>
+    /// <param name="builtAt">When it was built (UTC).</param>
+    public static SystemChain Capture(X509Chain chain, bool valid, DateTime builtAt) =>
+        new(valid, RootName(chain), Describe(chain), builtAt);
 
     private static string RootName(X509Chain chain) =>
         chain.ChainElements.Count == 0 ? "(unknown)" : chain.ChainElements[chain.ChainElements.Count - 1].Certificate.Subject;

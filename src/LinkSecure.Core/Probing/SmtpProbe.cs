@@ -241,6 +241,7 @@ public sealed class SmtpProbe
 
         result.Stage = SmtpProbeStage.TlsHandshake;
         X509Certificate2? leaf = null;
+        SystemChain? handshakeChain = null;
         var presented = new List<X509Certificate2>();
 #pragma warning disable CA5359 // Accept every certificate so it can be reported; it is judged in Judge() and nothing is delivered.
         var ssl = new SslStream(plain, leaveInnerStreamOpen: false, (sender, certificate, chain, errors) =>
@@ -249,6 +250,14 @@ public sealed class SmtpProbe
             {
                 leaf = Copy(certificate);
                 CollectChain(chain, leaf, presented);
+#if NET
+                // .NET built this chain against the system store (server authentication, no revocation check, the
+                // certificates the server sent as extras): keep its verdict so Judge need not build it again.
+                if (chain is not null && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0)
+                {
+                    handshakeChain = CertificateValidation.Capture(chain, (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0, DateTime.UtcNow);
+                }
+#endif
             }
 
             return true;
@@ -291,7 +300,7 @@ public sealed class SmtpProbe
                 result.AddWarning(tls.Protocol + " negotiated; TLS 1.2 or later is required (RFC 8461 §3.3, RFC 8996)");
             }
 
-            Judge(target, tls, leaf, presented, time.GetUtcNow().UtcDateTime);
+            Judge(target, tls, leaf, presented, time.GetUtcNow().UtcDateTime, handshakeChain);
             if ((int)ssl.SslProtocol < 3072)
             {
                 result.Outcome = SmtpProbeOutcome.TlsHandshakeFailed;
@@ -340,7 +349,7 @@ public sealed class SmtpProbe
         }
     }
 
-    private void Judge(SmtpProbeTarget target, TlsSessionInfo tls, X509Certificate2? leaf, IReadOnlyList<X509Certificate2> presented, DateTime now)
+    private void Judge(SmtpProbeTarget target, TlsSessionInfo tls, X509Certificate2? leaf, IReadOnlyList<X509Certificate2> presented, DateTime now, SystemChain? handshakeChain)
     {
         if (leaf is null)
         {
@@ -350,7 +359,7 @@ public sealed class SmtpProbe
 
         tls.Certificates = new[] { leaf }.Concat(presented).Select(c => new CertificateInfo(c)).ToArray();
         var names = tls.Certificates[0].DnsNames;
-        var chain = CertificateValidation.ValidateChain(leaf, presented, Options.TrustAnchors, now);
+        var chain = CertificateValidation.ValidateChain(leaf, presented, Options.TrustAnchors, now, handshakeChain);
         tls.ChainValid = chain.Valid;
         tls.ChainDetail = chain.Detail;
         tls.NameMatchesMx = CertificateNames.Covers(names, target.Host);

@@ -20,6 +20,7 @@ internal sealed class LearnedStoreWriter
     private readonly LearnedCapabilityStore store;
     private readonly object gate = new();
     private Task drain = Task.CompletedTask;
+    private TaskCompletionSource<bool> wake = NewWake();
     private bool scheduled;
     private int writes;
     private string? lastError;
@@ -58,10 +59,13 @@ internal sealed class LearnedStoreWriter
 
             scheduled = true;
             var previous = drain;
+            var woken = wake.Task;
             drain = Task.Run(async () =>
             {
                 await previous.ConfigureAwait(false);
-                await Task.Delay(Interval).ConfigureAwait(false);
+
+                // Coalesce: wait for more observations, unless a flush wants them written now.
+                await Task.WhenAny(Task.Delay(Interval), woken).ConfigureAwait(false);
                 lock (gate)
                 {
                     // Observations staged from here on schedule the next write.
@@ -81,12 +85,16 @@ internal sealed class LearnedStoreWriter
         lock (gate)
         {
             pending = drain;
+            wake.TrySetResult(true);
+            wake = NewWake();
         }
 
         await pending.ConfigureAwait(false);
         await Task.Run(Write).ConfigureAwait(false);
         return (store.StagedCount, LastError);
     }
+
+    private static TaskCompletionSource<bool> NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void Write()
     {

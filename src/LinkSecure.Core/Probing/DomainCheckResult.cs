@@ -83,12 +83,15 @@ public sealed class DomainCheckResult
     /// <c>postmaster@</c> the domain (N is <see cref="DomainCheckOptions.RequestLevel"/>, 1 by default).</summary>
     public RecipientDecision Decision { get; internal set; } = null!;
 
-    /// <summary>Gets the observations recorded in the learned store (one per MX host with a conclusive probe).</summary>
+    /// <summary>Gets the observations recorded in the learned store (one per MX host with a conclusive probe). They are
+    /// used by this checker at once and written to the file in coalesced batches; whether every batch reached the file
+    /// is reported by <see cref="DomainChecker.FlushLearnedStoreAsync"/>.</summary>
     public IReadOnlyList<LearnedCapabilities> Learned { get; internal set; } = Array.Empty<LearnedCapabilities>();
 
     /// <summary>Gets the learned store file, or <see langword="null"/> when none is configured.</summary>
     public string? LearnedStorePath { get; internal set; }
 
-    /// <summary>Gets why the observations could not be recorded, or <see langword="null"/>.</summary>
+    /// <summary>Gets why the observations could not be recorded, or <see langword="null"/>. A failure to write the
+    /// file in a later batch is reported by <see cref="DomainChecker.FlushLearnedStoreAsync"/>, not here.</summary>
     public string? RecordError { get; internal set; }
 }

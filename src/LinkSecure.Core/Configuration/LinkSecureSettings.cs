@@ -28,7 +28,7 @@ public sealed class LinkSecureSettings
     };
 
     private static readonly string[] KnownDomainsProperties = { "useEmbedded", "files" };
-    private static readonly string[] OverrideProperties = { "domain", "level", "never", "comment" };
+    private static readonly string[] OverrideProperties = { "domain", "level", "never", "mx", "comment" };
 
     private Dictionary<string, DomainOverride> overrides = new(StringComparer.Ordinal);
     private HashSet<string> internalDomains = new(StringComparer.Ordinal);
@@ -277,6 +277,7 @@ public sealed class LinkSecureSettings
             var hasLevel = JsonDocumentReader.TryGet(item, "level", out _);
             var level = reader.ReadInt(item, path, "level", 0, 0, 4);
             var never = reader.ReadBool(item, path, "never", false);
+            var mx = reader.ReadStringArray(item, path, "mx");
             reader.ReadString(item, path, "comment", null, allowEmpty: true);
             if (raw is null)
             {
@@ -302,7 +303,16 @@ public sealed class LinkSecureSettings
                 continue;
             }
 
-            map.Add(domain, new DomainOverride(domain, (LinkSecurityLevel)level, never));
+            for (var i = 0; i < mx.Count; i++)
+            {
+                var pattern = mx[i].StartsWith("*.", StringComparison.Ordinal) ? mx[i].Substring(2) : mx[i];
+                if (!DomainName.TryNormalize(pattern, out _) || pattern.IndexOf('.') < 0)
+                {
+                    reader.Error(JsonDocumentReader.Index(path + ".mx", i), $"'{mx[i]}' is not an MX name pattern (a host name, or *. and a host name)");
+                }
+            }
+
+            map.Add(domain, new DomainOverride(domain, (LinkSecurityLevel)level, never, mx));
         }
     }
 }

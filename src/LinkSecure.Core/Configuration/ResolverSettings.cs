@@ -15,7 +15,7 @@ public sealed partial class ResolverSettings
     {
         "enabled", "dnsServers", "validatingDnsServers", "timeoutMilliseconds", "retries", "tcpFallback", "caFiles", "learnedStorePath", "cacheSize",
         "budgetMilliseconds", "httpsTimeoutMilliseconds", "httpsPort", "minTtlSeconds", "maxTtlSeconds", "negativeTtlSeconds", "staleIfErrorSeconds",
-        "learnedDefaultTtlSeconds",
+        "learnedDefaultTtlSeconds", "acceptUnauthenticatedDeclarations",
     };
 
     /// <summary>Gets the defaults: the system's resolvers, no validating resolver (so no DANE), 2 s per query, 1 retry.</summary>
@@ -75,6 +75,13 @@ public sealed partial class ResolverSettings
     /// (stale-if-error); zero turns it off.</summary>
     public TimeSpan StaleIfError { get; private set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Gets a value indicating whether unauthenticated declarations count: a <c>_linksecure</c> record that is
+    /// not DNSSEC-authenticated or whose MX RRset is not DNSSEC-secure, and a <c>LINKSECURE</c> keyword heard from a host
+    /// outside an authenticated MX set. Off by default: an attacker who forges unsigned DNS can forge those too. Only for
+    /// organisations that defend against passive eavesdroppers alone; <c>check</c> and the agent's log say when it is on
+    /// (docs/protocol.md §3).</summary>
+    public bool AcceptUnauthenticatedDeclarations { get; private set; }
+
     /// <summary>Gets how long an SMTP observation without a <c>LINKSECURE</c> max-age stays in the learned store.</summary>
     public TimeSpan LearnedDefaultTtl { get; private set; } = TimeSpan.FromDays(7);
 
@@ -105,6 +112,7 @@ public sealed partial class ResolverSettings
             NegativeTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "negativeTtlSeconds", 300, 0, 86_400)),
             StaleIfError = TimeSpan.FromSeconds(reader.ReadInt(element, path, "staleIfErrorSeconds", 3_600, 0, 7 * 86_400)),
             LearnedDefaultTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "learnedDefaultTtlSeconds", 7 * 86_400, 60, 366 * 86_400)),
+            AcceptUnauthenticatedDeclarations = reader.ReadBool(element, path, "acceptUnauthenticatedDeclarations", false),
         };
         CheckServers(reader, path, "dnsServers", settings.DnsServers);
         CheckServers(reader, path, "validatingDnsServers", settings.ValidatingDnsServers);

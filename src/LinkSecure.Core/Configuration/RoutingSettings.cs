@@ -15,7 +15,7 @@ public sealed class RoutingSettings
     internal static readonly string[] Properties =
     {
         "mode", "domainValidationDomain", "certificateValidationDomain", "encryptionOnlyDomain",
-        "smartHostDomain", "smartHosts", "smartHostTlsAuthLevel", "sendConnectorPrefix",
+        "smartHostDomain", "smartHosts", "smartHostTlsAuthLevel", "sendConnectorPrefix", "allowUnauthenticatedRoutes",
     };
 
     private static readonly string[] TlsAuthLevels = { "EncryptionOnly", "CertificateValidation", "DomainValidation" };
@@ -47,6 +47,13 @@ public sealed class RoutingSettings
     /// <summary>Gets the TLS auth level the relay connector uses.</summary>
     public string SmartHostTlsAuthLevel { get; private set; } = "DomainValidation";
 
+    /// <summary>Gets a value indicating whether a <c>Secure</c> decision may use a route that does not authenticate the
+    /// receiving server (CertificateValidation, EncryptionOnly, a generic smart host). Off by default: such a route
+    /// lets an attacker who redirects the connection and holds a valid certificate for their own name receive the
+    /// mail, so the request's fallback applies instead (docs/protocol.md §5). Only for organisations that defend
+    /// against passive eavesdroppers alone.</summary>
+    public bool AllowUnauthenticatedRoutes { get; private set; }
+
     /// <summary>Gets the prefix of the Send connector names the install scripts create.</summary>
     public string SendConnectorPrefix { get; private set; } = "ExchangeLinkSecure";
 
@@ -69,6 +76,7 @@ public sealed class RoutingSettings
             SmartHosts = reader.ReadStringArray(element, path, "smartHosts"),
             SmartHostTlsAuthLevel = reader.ReadEnum(element, path, "smartHostTlsAuthLevel", d.SmartHostTlsAuthLevel, TlsAuthLevels)!,
             SendConnectorPrefix = reader.ReadString(element, path, "sendConnectorPrefix", d.SendConnectorPrefix)!,
+            AllowUnauthenticatedRoutes = reader.ReadBool(element, path, "allowUnauthenticatedRoutes", false),
         };
 
         if (settings.Mode == RoutingMode.SmartHost && settings.SmartHosts.Count == 0)

@@ -105,10 +105,17 @@ public sealed class DecisionEngine
         var level = profile.Level;
         if (level >= request.Level)
         {
-            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, MeetsReasons[(int)level, (int)request.Level])
+            // Secure only over a route that enforces the evidence that justified the level (docs/protocol.md §5).
+            var route = profile.Tls.RouteFor(Settings.Routing);
+            if (route.Authenticates || Settings.Routing.AllowUnauthenticatedRoutes)
             {
-                Route = profile.Tls.RouteFor(Settings.Routing),
-            };
+                return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, MeetsReasons[(int)level, (int)request.Level])
+                {
+                    Route = route,
+                };
+            }
+
+            return Unverifiable(request, recipient, domain, profile, level, route);
         }
 
         if (profile.TlsFailure is not null)
@@ -141,10 +148,14 @@ public sealed class DecisionEngine
     {
         if (Settings.EnforceForAllMail && profile is { Status: ProfileStatus.Ok } && profile.Level >= LinkSecurityLevel.TransportSecure)
         {
-            return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, EnforceForAllReasons[(int)profile.Level])
+            var route = profile.Tls.RouteFor(Settings.Routing);
+            if (route.Authenticates || Settings.Routing.AllowUnauthenticatedRoutes)
             {
-                Route = profile.Tls.RouteFor(Settings.Routing),
-            };
+                return new RecipientDecision(DecisionKind.Secure, recipient, domain, request, profile, EnforceForAllReasons[(int)profile.Level])
+                {
+                    Route = route,
+                };
+            }
         }
 
         // Untagged mail is never bounced, deferred or altered: fail open.
@@ -156,7 +167,7 @@ public sealed class DecisionEngine
         var reason = profile.FailureReason ?? "lookup failed temporarily";
         if (messageAge < Settings.Defer.MaxDefer)
         {
-            var code = profile.FailureKind == TemporaryFailureKind.Dnssec ? EnhancedStatusCode.DnssecFailed : EnhancedStatusCode.LookupFailed;
+            var code = profile.FailureKind is TemporaryFailureKind.Dnssec or TemporaryFailureKind.PolicyViolation ? EnhancedStatusCode.DnssecFailed : EnhancedStatusCode.LookupFailed;
             return new RecipientDecision(DecisionKind.Defer, recipient, domain, request, profile, "temporary failure: " + reason)
             {
                 StatusCode = code,
@@ -174,6 +185,27 @@ public sealed class DecisionEngine
             UserExplanation = decision.UserExplanation,
             TechnicalDetail = decision.TechnicalDetail,
             DeferralExpired = true,
+        };
+    }
+
+    /// <summary>The domain has the level, but this server has no route that enforces the evidence behind it (DANE-only
+    /// domains, MTA-STS names that no single Exchange TLS domain covers, no pinned names): the request's fallback
+    /// applies, with a sender text saying the domain could not be verified from this server.</summary>
+    private static RecipientDecision Unverifiable(LinkSecurityRequest request, string recipient, string domain, DomainProfile profile, LinkSecurityLevel level, SecureRoute route)
+    {
+        var reason = string.Format(CultureInfo.InvariantCulture, "level {0} evidence, but no route of this server enforces it", (int)level);
+        var detail = string.Format(CultureInfo.InvariantCulture, "{0} is level {1} ({2}), but {3}; a route that authenticates the server is required (routing.allowUnauthenticatedRoutes is off)", domain, (int)level, profile.Tls, route.Note);
+        var decision = Fallback(request, recipient, domain, profile, reason, detail, EnhancedStatusCode.RequiredLevelNotMet);
+        if (decision.Kind != DecisionKind.Bounce)
+        {
+            return decision;
+        }
+
+        return new RecipientDecision(DecisionKind.Bounce, recipient, domain, request, profile, decision.Reason)
+        {
+            StatusCode = decision.StatusCode,
+            UserExplanation = string.Format(CultureInfo.InvariantCulture, "Your message was not delivered to {0} because you asked for link-secure delivery (level {1}) and the mail servers of {2} could not be verified from this server.", recipient, (int)request.Level, domain),
+            TechnicalDetail = decision.TechnicalDetail,
         };
     }
 

@@ -26,13 +26,17 @@ internal enum DaneHostStatus
 
 internal sealed class DaneHostResult
 {
-    public DaneHostResult(string host, DaneHostStatus status, string detail, TemporaryFailureKind failureKind = TemporaryFailureKind.None)
+    public DaneHostResult(string host, DaneHostStatus status, string detail, TemporaryFailureKind failureKind = TemporaryFailureKind.None, IReadOnlyList<Probing.TlsaAssociation>? records = null)
     {
         Host = host;
         Status = status;
         Detail = detail;
         FailureKind = failureKind;
+        Records = records ?? Array.Empty<Probing.TlsaAssociation>();
     }
+
+    /// <summary>Gets the DNSSEC-validated TLSA records (empty unless the status is usable or all-unusable).</summary>
+    public IReadOnlyList<Probing.TlsaAssociation> Records { get; }
 
     public string Host { get; }
 
@@ -109,22 +113,23 @@ internal static class DaneEvaluator
         var records = tlsa.Of<TlsaRecord>().ToList();
         var usable = records.Where(r => IsUsable((byte)r.CertificateUsage, (byte)r.Selector, (byte)r.MatchingType, r.CertificateAssociationData.Count)).ToList();
         var described = string.Join(", ", records.Select(r => string.Format(CultureInfo.InvariantCulture, "{0} {1} {2}", (int)r.CertificateUsage, (int)r.Selector, (int)r.MatchingType)));
+        var associations = records.Select(r => new Probing.TlsaAssociation((byte)r.CertificateUsage, (byte)r.Selector, (byte)r.MatchingType, r.CertificateAssociationData)).ToArray();
         if (usable.Count > 0)
         {
-            return new DaneHostResult(host, DaneHostStatus.Usable, string.Format(CultureInfo.InvariantCulture, "DNSSEC-validated TLSA at {0} ({1}); {2} usable: DANE authentication required (RFC 7672 §2.2, §3.1)", tlsaName, described, usable.Count));
+            return new DaneHostResult(host, DaneHostStatus.Usable, string.Format(CultureInfo.InvariantCulture, "DNSSEC-validated TLSA at {0} ({1}); {2} usable: DANE authentication required (RFC 7672 §2.2, §3.1)", tlsaName, described, usable.Count), TemporaryFailureKind.None, associations);
         }
 
-        return new DaneHostResult(host, DaneHostStatus.AllUnusable, "DNSSEC-validated TLSA at " + tlsaName + " (" + described + "), none usable for SMTP: TLS mandatory but unauthenticated (RFC 7672 §2.2, §3.1.3)");
+        return new DaneHostResult(host, DaneHostStatus.AllUnusable, "DNSSEC-validated TLSA at " + tlsaName + " (" + described + "), none usable for SMTP: TLS mandatory but unauthenticated (RFC 7672 §2.2, §3.1.3)", TemporaryFailureKind.None, associations);
     }
 
     /// <summary>
-    /// Combines the hosts of one domain into a profile part. Every host with usable TLSA: DANE required, transport
-    /// enforced. Every host with secure TLSA but some all-unusable: mandatory unauthenticated TLS. Any temporary failure:
+    /// Combines the hosts of one domain into a profile part; the caller passes hosts only from a DNSSEC-secure MX RRset
+    /// (RFC 7672 §2.2.1). Every host with usable TLSA: DANE required, transport enforced. Every host with secure TLSA but some all-unusable: mandatory unauthenticated TLS. Any temporary failure:
     /// the part is a temporary failure. Otherwise DANE gives no domain-wide requirement (the per-host facts stay in the evidence).
     /// </summary>
     public static DomainProfile ToProfile(string domain, IReadOnlyList<DaneHostResult> hosts)
     {
-        var evidence = hosts.Select(h => new Evidence(EvidenceSource.Dane, h.Host + ": " + h.Detail, h.Status == DaneHostStatus.Usable ? LinkSecurityLevel.TransportSecure : LinkSecurityLevel.None)).ToArray();
+        var evidence = hosts.Select(h => new Evidence(EvidenceSource.Dane, h.Host + ": " + h.Detail, h.Status == DaneHostStatus.Usable ? LinkSecurityLevel.TransportSecure : LinkSecurityLevel.None) { Authenticated = h.Status is DaneHostStatus.Usable or DaneHostStatus.AllUnusable }).ToArray();
         var failures = hosts.Where(h => h.Status == DaneHostStatus.TemporaryFailure).ToList();
         if (failures.Count > 0)
         {
@@ -139,7 +144,7 @@ internal static class DaneEvaluator
 
         if (hosts.Count > 0 && hosts.All(h => h.Status == DaneHostStatus.Usable))
         {
-            return new DomainProfile(domain) { TransportEnforced = true, Tls = new TlsRequirement(TlsMode.Dane, hosts.Select(h => h.Host)), Evidence = evidence };
+            return new DomainProfile(domain) { TransportEnforced = true, Tls = new TlsRequirement(TlsMode.Dane, null, null, daneRequired: true), Evidence = evidence };
         }
 
         if (hosts.Count > 0 && hosts.All(h => h.Status is DaneHostStatus.Usable or DaneHostStatus.AllUnusable))

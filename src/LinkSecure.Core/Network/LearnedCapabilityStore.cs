@@ -65,19 +65,25 @@ public sealed class LearnedCapabilityStore
     /// <summary>Gets the problem of the last load, when the file could not be read or parsed; otherwise <see langword="null"/>.</summary>
     public string? LastLoadError { get; private set; }
 
-    /// <summary>Returns the unexpired observation of a host.</summary>
+    /// <summary>Returns the unexpired observation of a host probed as an MX of a domain.</summary>
+    /// <param name="domain">The recipient domain.</param>
     /// <param name="host">The MX host name.</param>
     /// <param name="capabilities">The observation.</param>
     /// <returns><see langword="true"/> when an unexpired observation exists.</returns>
-    public bool TryGet(string host, [NotNullWhen(true)] out LearnedCapabilities? capabilities)
+    public bool TryGet(string domain, string host, [NotNullWhen(true)] out LearnedCapabilities? capabilities)
     {
+        if (domain is null)
+        {
+            throw new ArgumentNullException(nameof(domain));
+        }
+
         if (host is null)
         {
             throw new ArgumentNullException(nameof(host));
         }
 
         RefreshIfChanged(force: false);
-        var key = host.TrimEnd('.').ToLowerInvariant();
+        var key = domain.TrimEnd('.').ToLowerInvariant() + " " + host.TrimEnd('.').ToLowerInvariant();
         LearnedCapabilities? found = null;
         lock (stageLock)
         {
@@ -112,7 +118,7 @@ public sealed class LearnedCapabilityStore
             }
         }
 
-        return all.Values.Where(c => c.Expires > now).OrderBy(c => c.Host, StringComparer.Ordinal).ToList();
+        return all.Values.Where(c => c.Expires > now).OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Gets how many staged observations are not written to the file yet.</summary>
@@ -141,7 +147,8 @@ public sealed class LearnedCapabilityStore
         {
             foreach (var observation in observations)
             {
-                staged[observation.Host] = observation ?? throw new ArgumentException("An observation is null.", nameof(observations));
+                var item = observation ?? throw new ArgumentException("An observation is null.", nameof(observations));
+                staged[item.Key] = item;
             }
         }
     }
@@ -208,10 +215,10 @@ public sealed class LearnedCapabilityStore
             var now = time.GetUtcNow();
             foreach (var observation in observations)
             {
-                current[observation.Host] = observation;
+                current[observation.Key] = observation;
             }
 
-            var kept = current.Values.Where(c => c.Expires > now).OrderBy(c => c.Host, StringComparer.Ordinal).ToList();
+            var kept = current.Values.Where(c => c.Expires > now).OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
             var temp = System.IO.Path.Combine(directory, System.IO.Path.GetFileName(Path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
             try
             {
@@ -240,7 +247,7 @@ public sealed class LearnedCapabilityStore
                 var fresh = new Dictionary<string, LearnedCapabilities>(kept.Count, StringComparer.Ordinal);
                 foreach (var entry in kept)
                 {
-                    fresh[entry.Host] = entry;
+                    fresh[entry.Key] = entry;
                 }
 
                 lock (loadLock)
@@ -373,7 +380,7 @@ public sealed class LearnedCapabilityStore
             {
                 if (TryReadEntry(item, out var entry))
                 {
-                    result[entry.Host] = entry;
+                    result[entry.Key] = entry;
                 }
             }
         }
@@ -389,6 +396,7 @@ public sealed class LearnedCapabilityStore
     {
         entry = null;
         if (item.ValueKind != JsonValueKind.Object
+            || !item.TryGetProperty("domain", out var domain) || domain.ValueKind != JsonValueKind.String
             || !item.TryGetProperty("host", out var host) || host.ValueKind != JsonValueKind.String
             || !item.TryGetProperty("observed", out var observed) || !observed.TryGetDateTimeOffset(out var observedAt)
             || !item.TryGetProperty("expires", out var expires) || !expires.TryGetDateTimeOffset(out var expiresAt))
@@ -399,7 +407,7 @@ public sealed class LearnedCapabilityStore
         var level = item.TryGetProperty("linkSecureLevel", out var l) && l.TryGetInt32(out var lv) && lv is >= 0 and <= 4 ? (LinkSecurityLevel)lv : LinkSecurityLevel.None;
         var maxAge = item.TryGetProperty("linkSecureMaxAgeSeconds", out var m) && m.TryGetInt64(out var mv) && mv >= 0 ? TimeSpan.FromSeconds(Math.Min(mv, DeclaredRecord.MaxMaxAgeSeconds)) : TimeSpan.Zero;
         var problem = item.TryGetProperty("certificateProblem", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-        entry = new LearnedCapabilities(host.GetString()!, observedAt, expiresAt, Flag(item, "startTls"), Flag(item, "certificateValid"), problem, Flag(item, "requireTls"), level, maxAge);
+        entry = new LearnedCapabilities(domain.GetString()!, host.GetString()!, observedAt, expiresAt, Flag(item, "startTls"), Flag(item, "certificateValid"), problem, Flag(item, "daneMatched"), Flag(item, "requireTls"), level, maxAge);
         return true;
     }
 
@@ -409,11 +417,12 @@ public sealed class LearnedCapabilityStore
     {
         using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         writer.WriteStartObject();
-        writer.WriteNumber("version", 1);
+        writer.WriteNumber("version", 2);
         writer.WriteStartArray("hosts");
         foreach (var entry in entries)
         {
             writer.WriteStartObject();
+            writer.WriteString("domain", entry.Domain);
             writer.WriteString("host", entry.Host);
             writer.WriteString("observed", entry.ObservedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
             writer.WriteString("expires", entry.Expires.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
@@ -424,6 +433,7 @@ public sealed class LearnedCapabilityStore
                 writer.WriteString("certificateProblem", entry.CertificateProblem);
             }
 
+            writer.WriteBoolean("daneMatched", entry.DaneMatched);
             writer.WriteBoolean("requireTls", entry.RequireTls);
             writer.WriteNumber("linkSecureLevel", (int)entry.LinkSecureLevel);
             writer.WriteNumber("linkSecureMaxAgeSeconds", (long)entry.LinkSecureMaxAge.TotalSeconds);

@@ -22,6 +22,9 @@ public sealed class MtaStsPolicy
     /// <summary>Gets the mode.</summary>
     public MtaStsMode Mode { get; }
 
+    /// <summary>Temporary.</summary>
+    public Protocol.LinkSecurityLevel? DeclaredLevel { get; }
+
     /// <summary>Gets how long the policy may be cached.</summary>
     public TimeSpan MaxAge { get; }
 

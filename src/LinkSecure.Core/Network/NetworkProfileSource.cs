@@ -36,8 +36,8 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
     private readonly ResolverSettings settings;
     private readonly TimeProvider time;
     private readonly DnsLookup dns;
-    private readonly DnsLookup? validating;
     private readonly MtaStsClient mtaSts;
+    private readonly EvidenceCollector collector;
     private readonly LearnedCapabilityStore? learned;
     private readonly TtlCache<CachedProfile> profiles;
     private readonly TtlCache<RememberedDeclaration> declarations;
@@ -52,9 +52,9 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         this.learned = learned;
         var plain = settings.DnsServers.Select(Parse).ToList();
         var validatingServers = settings.ValidatingDnsServers.Select(Parse).ToList();
-        dns = new DnsLookup(plain, settings, validating: false);
-        validating = validatingServers.Count == 0 ? null : new DnsLookup(validatingServers, settings, validating: true);
+        dns = validatingServers.Count == 0 ? new DnsLookup(plain, settings, validating: false) : new DnsLookup(validatingServers, settings, validating: true);
         mtaSts = new MtaStsClient(new PolicyFetcher(settings.HttpsPort, settings.HttpsTimeout, trustAnchors), timeProvider, settings.CacheSize);
+        collector = new EvidenceCollector(dns, mtaSts);
         profiles = new TtlCache<CachedProfile>(settings.CacheSize);
         declarations = new TtlCache<RememberedDeclaration>(settings.CacheSize);
     }
@@ -215,7 +215,7 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         var profile = result.Profile;
         if (profile.Status == ProfileStatus.TemporaryFailure)
         {
-            if (profile.FailureKind != TemporaryFailureKind.Dnssec
+            if (profile.FailureKind is not (TemporaryFailureKind.Dnssec or TemporaryFailureKind.PolicyViolation)
                 && settings.StaleIfError > TimeSpan.Zero
                 && profiles.TryGetRetained(domain, now, out var old, out var oldExpires)
                 && old!.Profile.Status != ProfileStatus.TemporaryFailure
@@ -249,262 +249,67 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         return final;
     }
 
+    /// <summary>Gets the evidence collector (shared with <see cref="Probing.DomainChecker"/>, so both take one path).</summary>
+    internal EvidenceCollector Collector => collector;
+
+    /// <summary>Gets a value indicating whether the lookups go through a trusted validating resolver.</summary>
+    internal bool Validating => dns.IsValidating;
+
+    /// <summary>Builds a profile from collected evidence and the given observations (the learned store's, or what a
+    /// check observed just now), remembering an authenticated declaration for its max-age.</summary>
+    internal ProfileEvaluation Evaluate(DomainEvidence evidence, IReadOnlyList<LearnedCapabilities> observations)
+    {
+        var now = time.GetUtcNow();
+        declarations.TryGetFresh(evidence.Domain, now, out var remembered);
+        var evaluation = ProfileBuilder.Build(evidence, observations, settings.AcceptUnauthenticatedDeclarations, remembered, now, settings.NegativeTtl);
+        if (evaluation.Remember is { } declaration)
+        {
+            declarations.Set(evidence.Domain, declaration, now, declaration.Expires);
+        }
+
+        return evaluation;
+    }
+
+    /// <summary>The learned store's observations of the domain's MX hosts (keyed by domain and host).</summary>
+    internal IReadOnlyList<LearnedCapabilities> StoredObservations(DomainEvidence evidence, out string? loadError)
+    {
+        loadError = learned?.LastLoadError;
+        if (learned is null)
+        {
+            return Array.Empty<LearnedCapabilities>();
+        }
+
+        var list = new List<LearnedCapabilities>();
+        foreach (var host in evidence.Hosts)
+        {
+            if (learned.TryGet(evidence.Domain, host.Name, out var observation))
+            {
+                list.Add(observation);
+            }
+        }
+
+        return list;
+    }
+
     private async Task<Lookup> LookupAsync(string domain, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var ttl = new TtlTracker(settings.MaxTtl);
-
-        // Independent lookups first, in parallel.
-        var mxResolver = validating ?? dns;
-        var mxTask = mxResolver.QueryAsync(domain, QueryType.MX, cancellationToken);
-        var stsTxtTask = dns.QueryAsync(MtaStsClient.RecordName(domain), QueryType.TXT, cancellationToken);
-        var declaredTask = dns.QueryAsync(DeclaredName(domain), QueryType.TXT, cancellationToken);
-        var policyHost = MtaStsClient.PolicyHost(domain);
-        Task<HostAddresses>? speculative = mtaSts.HasCachedPolicy(domain) ? null : ResolveAddressesAsync(policyHost, cancellationToken);
-        var stsTask = mtaSts.EvaluateAsync(domain, stsTxtTask, () => speculative ?? ResolveAddressesAsync(policyHost, cancellationToken), cancellationToken);
-
-        var mx = await mxTask.ConfigureAwait(false);
-        ttl.Add(mx.Ttl);
-        var mxPart = MxPart(domain, mx, out var hosts);
-        if (mxPart.Status == ProfileStatus.NoMail)
+        var evidence = await collector.CollectAsync(domain, withAddresses: false, settings.MaxTtl, now, cancellationToken).ConfigureAwait(false);
+        var observations = StoredObservations(evidence, out var loadError);
+        var ttl = evidence.Ttl;
+        foreach (var o in observations)
         {
-            return new Lookup(mxPart, ttl.Value);
+            var left = o.Expires - now;
+            ttl = left < ttl ? left : ttl;
         }
 
-        var daneTask = DaneAsync(domain, hosts, ttl, cancellationToken);
-        var sts = await stsTask.ConfigureAwait(false);
-        ttl.Add(sts.TxtTtl);
-        if (sts.PolicyExpires is { } policyExpires)
+        var profile = Evaluate(evidence, observations).Profile;
+        if (loadError is not null)
         {
-            ttl.Add(policyExpires - now);
+            profile = profile.WithExpiry(profile.Expires, new[] { new Evidence(EvidenceSource.LearnedCapabilities, loadError) });
         }
 
-        var stsPart = MtaStsClient.ToProfile(domain, sts, hosts);
-        var declared = await declaredTask.ConfigureAwait(false);
-        var declaredPart = DeclaredPart(domain, declared, now, ttl);
-        var danePart = await daneTask.ConfigureAwait(false);
-        var learnedPart = LearnedPart(domain, hosts, danePart.Tls.Mode == TlsMode.Dane, now, ttl);
-
-        var combined = DomainProfile.Combine(domain, new[] { mxPart, danePart, stsPart, declaredPart, learnedPart }.OfType<DomainProfile>());
-        return new Lookup(combined, ttl.Value);
-    }
-
-    private async Task<HostAddresses> ResolveAddressesAsync(string host, CancellationToken cancellationToken)
-    {
-        var a = dns.QueryAsync(host, QueryType.A, cancellationToken);
-        var aaaa = dns.QueryAsync(host, QueryType.AAAA, cancellationToken);
-        var answers = new[] { await a.ConfigureAwait(false), await aaaa.ConfigureAwait(false) };
-        var addresses = answers[0].Of<ARecord>().Select(r => r.Address).Concat(answers[1].Of<AaaaRecord>().Select(r => r.Address)).ToList();
-        var ttl = answers.Min(x => x.Ttl);
-        if (addresses.Count > 0)
-        {
-            return new HostAddresses(addresses, null, false, ttl);
-        }
-
-        var failure = answers.FirstOrDefault(x => x.IsFailure);
-        return failure is not null
-            ? new HostAddresses(addresses, failure.Describe(), false, ttl)
-            : new HostAddresses(addresses, null, true, ttl);
-    }
-
-    private DomainProfile MxPart(string domain, DnsAnswer mx, out IReadOnlyList<string> hosts)
-    {
-        var validated = mx.Authenticated ? " (DNSSEC-validated)" : string.Empty;
-        switch (mx.Outcome)
-        {
-            case DnsOutcome.Records:
-                var records = mx.Of<MxRecord>().ToList();
-                if (records.Count == 1 && IsRoot(records[0].Exchange.Value))
-                {
-                    hosts = Array.Empty<string>();
-                    return new DomainProfile(domain)
-                    {
-                        Status = ProfileStatus.NoMail,
-                        Evidence = new[] { new Evidence(EvidenceSource.Mx, domain + " publishes a null MX: it accepts no mail (RFC 7505)" + validated) },
-                    };
-                }
-
-                var sorted = records.Where(r => !IsRoot(r.Exchange.Value)).OrderBy(r => r.Preference).ToList();
-                hosts = sorted.Select(r => r.Exchange.Value.TrimEnd('.').ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
-                var list = string.Join(", ", sorted.Select(r => string.Format(CultureInfo.InvariantCulture, "{0} ({1})", r.Exchange.Value.TrimEnd('.').ToLowerInvariant(), r.Preference)));
-                return new DomainProfile(domain) { Evidence = new[] { new Evidence(EvidenceSource.Mx, "MX " + list + validated) } };
-
-            case DnsOutcome.NoData:
-                hosts = new[] { domain };
-                return new DomainProfile(domain) { Evidence = new[] { new Evidence(EvidenceSource.Mx, "no MX records; the domain itself is the implicit MX (RFC 5321 §5.1)" + validated) } };
-
-            case DnsOutcome.NxDomain:
-                hosts = Array.Empty<string>();
-                return new DomainProfile(domain) { Evidence = new[] { new Evidence(EvidenceSource.Mx, domain + " does not exist (NXDOMAIN)" + validated) } };
-
-            default:
-                hosts = Array.Empty<string>();
-                var reason = mx.Describe();
-                if (mx.Outcome == DnsOutcome.ServerFailure && validating is not null)
-                {
-                    reason += "; a validating resolver also answers SERVFAIL when DNSSEC validation fails (RFC 7672 §2.1.1)";
-                }
-
-                return new DomainProfile(domain)
-                {
-                    Status = ProfileStatus.TemporaryFailure,
-                    FailureKind = mx.Outcome == DnsOutcome.Timeout ? TemporaryFailureKind.Timeout : TemporaryFailureKind.Lookup,
-                    FailureReason = reason,
-                };
-        }
-    }
-
-    private static bool IsRoot(string name) => name.Length == 0 || name == ".";
-
-    private static string DeclaredName(string domain) => "_linksecure." + domain;
-
-    private async Task<DomainProfile> DaneAsync(string domain, IReadOnlyList<string> hosts, TtlTracker ttl, CancellationToken cancellationToken)
-    {
-        if (hosts.Count == 0)
-        {
-            return new DomainProfile(domain);
-        }
-
-        if (validating is null)
-        {
-            return new DomainProfile(domain)
-            {
-                Evidence = new[] { new Evidence(EvidenceSource.Dane, "DANE not checked: no validating resolver is configured (resolver.validatingDnsServers), so DNSSEC status is unknown") },
-            };
-        }
-
-        var perHost = hosts.Select(async host =>
-        {
-            var address = validating.QueryAsync(host, QueryType.A, cancellationToken);
-            var tlsa = validating.QueryAsync(DaneEvaluator.TlsaName(host), QueryType.TLSA, cancellationToken);
-            var addressAnswer = await address.ConfigureAwait(false);
-            var tlsaAnswer = await tlsa.ConfigureAwait(false);
-            ttl.Add(addressAnswer.Ttl);
-            ttl.Add(tlsaAnswer.Ttl);
-            return DaneEvaluator.EvaluateHost(host, addressAnswer, tlsaAnswer);
-        }).ToList();
-        var results = await Task.WhenAll(perHost).ConfigureAwait(false);
-        return DaneEvaluator.ToProfile(domain, results);
-    }
-
-    private DomainProfile? DeclaredPart(string domain, DnsAnswer answer, DateTimeOffset now, TtlTracker ttl)
-    {
-        ttl.Add(answer.Ttl);
-        declarations.TryGetFresh(domain, now, out var remembered);
-        string? note = null;
-        if (answer.Outcome == DnsOutcome.Records)
-        {
-            if (DeclaredRecord.TrySelect(answer.Of<TxtRecord>().Select(r => string.Concat(r.Text)), out var record, out var problem))
-            {
-                var fresh = new RememberedDeclaration(record!, now, now + record!.MaxAge);
-                declarations.Set(domain, fresh, now, fresh.Expires);
-                return Declaration(domain, fresh, null);
-            }
-
-            if (problem is null && remembered is null)
-            {
-                return null;
-            }
-
-            note = DeclaredName(domain) + ": " + (problem ?? "no v=LS1 record");
-        }
-        else if (answer.IsFailure)
-        {
-            note = answer.Describe();
-            if (remembered is null)
-            {
-                return new DomainProfile(domain)
-                {
-                    Status = ProfileStatus.TemporaryFailure,
-                    FailureKind = answer.Outcome == DnsOutcome.Timeout ? TemporaryFailureKind.Timeout : TemporaryFailureKind.Lookup,
-                    FailureReason = note,
-                };
-            }
-        }
-        else if (remembered is not null)
-        {
-            note = DeclaredName(domain) + " is no longer published";
-        }
-
-        if (remembered is null)
-        {
-            return note is null ? null : new DomainProfile(domain) { Evidence = new[] { new Evidence(EvidenceSource.DeclaredRecord, note + "; ignored") } };
-        }
-
-        ttl.Add(remembered.Expires - now);
-        return Declaration(domain, remembered, note + "; the declaration seen " + remembered.Seen.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z still applies for its max-age");
-    }
-
-    private static DomainProfile Declaration(string domain, RememberedDeclaration declaration, string? note)
-    {
-        var evidence = new List<Evidence>
-        {
-            new(EvidenceSource.DeclaredRecord, DeclaredName(domain) + ": " + declaration.Record, declaration.Record.Level, declaration.Expires),
-        };
-        if (note is not null)
-        {
-            evidence.Add(new Evidence(EvidenceSource.DeclaredRecord, note));
-        }
-
-        return new DomainProfile(domain) { DeclaredLevel = declaration.Record.Level, Evidence = evidence };
-    }
-
-    private DomainProfile? LearnedPart(string domain, IReadOnlyList<string> hosts, bool daneRequired, DateTimeOffset now, TtlTracker ttl)
-    {
-        if (learned is null || hosts.Count == 0)
-        {
-            return null;
-        }
-
-        var observations = new List<LearnedCapabilities>();
-        foreach (var host in hosts)
-        {
-            if (learned.TryGet(host, out var observation))
-            {
-                observations.Add(observation);
-                ttl.Add(observation.Expires - now);
-            }
-        }
-
-        var evidence = observations.Select(o => new Evidence(EvidenceSource.LearnedCapabilities, o.ToString(), LinkSecurityLevel.None, o.Expires)).ToList();
-        if (learned.LastLoadError is { } loadError)
-        {
-            evidence.Add(new Evidence(EvidenceSource.LearnedCapabilities, loadError));
-        }
-
-        if (observations.Count == 0)
-        {
-            return evidence.Count == 0 ? null : new DomainProfile(domain) { Evidence = evidence };
-        }
-
-        var everyHost = observations.Count == hosts.Count;
-        var declared = LinkSecurityLevel.None;
-        if (everyHost && observations.All(o => o.LinkSecureLevel > LinkSecurityLevel.None))
-        {
-            declared = observations.Min(o => o.LinkSecureLevel);
-            var until = observations.Min(o => o.Expires);
-            evidence.Add(new Evidence(EvidenceSource.EhloKeyword, string.Format(CultureInfo.InvariantCulture, "every MX announced LINKSECURE {0} or higher", (int)declared), declared, until));
-        }
-
-        string? failure = null;
-        var noStartTls = observations.FirstOrDefault(o => !o.StartTls);
-        if (noStartTls is not null)
-        {
-            failure = string.Format(CultureInfo.InvariantCulture, "{0} did not offer STARTTLS (observed {1:yyyy-MM-dd HH:mm}Z)", noStartTls.Host, noStartTls.ObservedAt.UtcDateTime);
-        }
-        else if (!daneRequired && observations.FirstOrDefault(o => !o.CertificateValid) is { } badCertificate)
-        {
-            // With DANE required the certificate is authenticated by TLSA, not PKIX (RFC 7672 §3.1.1).
-            failure = string.Format(CultureInfo.InvariantCulture, "{0} presented a certificate that is not valid{1} (observed {2:yyyy-MM-dd HH:mm}Z)", badCertificate.Host, badCertificate.CertificateProblem is null ? string.Empty : ": " + badCertificate.CertificateProblem, badCertificate.ObservedAt.UtcDateTime);
-        }
-
-        return new DomainProfile(domain)
-        {
-            DeclaredLevel = declared,
-            RequireTlsOnEveryMx = everyHost && observations.All(o => o.RequireTls),
-            TlsFailure = failure,
-            Evidence = evidence,
-        };
+        return new Lookup(profile, ttl);
     }
 
     private sealed class Lookup
@@ -531,49 +336,5 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         public DomainProfile Profile { get; }
 
         public DateTimeOffset StaleUntil { get; }
-    }
-
-    private sealed class RememberedDeclaration
-    {
-        public RememberedDeclaration(DeclaredRecord record, DateTimeOffset seen, DateTimeOffset expires)
-        {
-            Record = record;
-            Seen = seen;
-            Expires = expires;
-        }
-
-        public DeclaredRecord Record { get; }
-
-        public DateTimeOffset Seen { get; }
-
-        public DateTimeOffset Expires { get; }
-    }
-
-    /// <summary>The smallest TTL seen, thread-safe (DANE answers arrive in parallel).</summary>
-    private sealed class TtlTracker
-    {
-        private long ticks;
-
-        public TtlTracker(TimeSpan ceiling)
-        {
-            ticks = ceiling.Ticks;
-        }
-
-        public TimeSpan Value => TimeSpan.FromTicks(Interlocked.Read(ref ticks));
-
-        public void Add(TimeSpan ttl)
-        {
-            var value = Math.Max(0, ttl.Ticks);
-            long current;
-            do
-            {
-                current = Interlocked.Read(ref ticks);
-                if (value >= current)
-                {
-                    return;
-                }
-            }
-            while (Interlocked.CompareExchange(ref ticks, value, current) != current);
-        }
     }
 }

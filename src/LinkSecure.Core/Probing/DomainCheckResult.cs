@@ -49,6 +49,12 @@ public sealed class DomainCheckResult
     /// <summary>Gets the MX lookup in words (the records, or what failed).</summary>
     public string MxDetail { get; internal set; } = string.Empty;
 
+    /// <summary>Gets a value indicating whether the MX RRset is DNSSEC-secure (from a trusted validating resolver).</summary>
+    public bool MxSecure { get; internal set; }
+
+    /// <summary>Gets why DANE was not evaluated (no trusted validating resolver, an insecure MX RRset), or <see langword="null"/>.</summary>
+    public string? DaneNote { get; internal set; }
+
     /// <summary>Gets the MX hosts in preference order.</summary>
     public IReadOnlyList<MxHostCheck> Hosts { get; internal set; } = Array.Empty<MxHostCheck>();
 
@@ -68,8 +74,8 @@ public sealed class DomainCheckResult
     /// exists, otherwise the network profile (when the resolver is enabled).</summary>
     public DomainProfile Profile { get; internal set; } = null!;
 
-    /// <summary>Gets the profile from the network sources alone (DNS, MTA-STS, DANE, declared record, learned store),
-    /// computed after this check's observations were recorded.</summary>
+    /// <summary>Gets the profile from the network sources alone (DNS, MTA-STS, DANE, declared record) and the
+    /// observations of this run, computed by the agent's own code.</summary>
     public DomainProfile NetworkProfile { get; internal set; } = null!;
 
     /// <summary>Gets a value indicating whether the agent would consult the network for this domain (the resolver is

@@ -31,9 +31,6 @@ public sealed class DomainChecker : IDisposable
     private readonly LinkSecureSettings settings;
     private readonly DomainCheckOptions options;
     private readonly TimeProvider time;
-    private readonly DnsLookup dns;
-    private readonly DnsLookup? validating;
-    private readonly MtaStsClient mtaSts;
     private readonly NetworkProfileSource network;
     private readonly ProfileResolver resolver;
     private readonly DecisionEngine engine;
@@ -49,9 +46,6 @@ public sealed class DomainChecker : IDisposable
         this.time = time;
         var resolverSettings = settings.Resolver;
         var anchors = PolicyFetcher.LoadTrustAnchors(resolverSettings.CaFiles.Select(settings.ResolvePath));
-        dns = new DnsLookup(resolverSettings.DnsServers.Select(ParseServer).ToList(), resolverSettings, validating: false);
-        validating = resolverSettings.ValidatingDnsServers.Count == 0 ? null : new DnsLookup(resolverSettings.ValidatingDnsServers.Select(ParseServer).ToList(), resolverSettings, validating: true);
-        mtaSts = new MtaStsClient(new PolicyFetcher(resolverSettings.HttpsPort, resolverSettings.HttpsTimeout, anchors), time, resolverSettings.CacheSize);
         if (resolverSettings.LearnedStorePath is { } path)
         {
             store = new LearnedCapabilityStore(settings.ResolvePath(path), time);
@@ -110,7 +104,8 @@ public sealed class DomainChecker : IDisposable
     /// <summary>Checks one domain. Network failures are part of the result, never exceptions.</summary>
     /// <param name="domain">The domain (any form <see cref="DomainName.TryNormalize"/> accepts).</param>
     /// <param name="cancellationToken">Cancels the check.</param>
-    /// <returns>What the check found.</returns>
+    /// <returns>What the check found. Its profile is computed from this run's evidence and observations by the same
+    /// code the agent uses (<see cref="NetworkProfileSource"/>), with or without a learned store.</returns>
     /// <exception cref="ArgumentException"><paramref name="domain"/> is not a valid domain name.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<DomainCheckResult> CheckAsync(string domain, CancellationToken cancellationToken = default)
@@ -120,23 +115,29 @@ public sealed class DomainChecker : IDisposable
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            // MX and MTA-STS go out together.
-            var mxTask = (validating ?? dns).QueryAsync(name, QueryType.MX, cancellationToken);
-            var stsTxt = dns.QueryAsync(MtaStsClient.RecordName(name), QueryType.TXT, cancellationToken);
-            var policyHost = MtaStsClient.PolicyHost(name);
-            var stsTask = mtaSts.EvaluateAsync(name, stsTxt, () => ResolveAddressesAsync(policyHost, cancellationToken), cancellationToken);
-            var hosts = ReadMx(name, await mxTask.ConfigureAwait(false), result);
-            var sts = await stsTask.ConfigureAwait(false);
-            ReadMtaSts(sts, result);
+            // The one evaluation path: MX (with its DNSSEC status) → addresses → TLSA → MTA-STS → declaration.
+            var evidence = await network.Collector.CollectAsync(name, withAddresses: true, settings.Resolver.MaxTtl, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            ReadMx(name, evidence, result);
+            ReadMtaSts(evidence.Sts, result);
+            result.DaneNote = evidence.DaneNotEvaluated;
 
-            var checks = await Task.WhenAll(hosts.Select(h => CheckHostAsync(h.Host, h.Preference, result.MtaStsPatterns, cancellationToken))).ConfigureAwait(false);
+            // → what was observed on each MX.
+            var checks = await Task.WhenAll(evidence.Hosts.Select(h => CheckHostAsync(h, evidence, result.MtaStsPatterns, cancellationToken))).ConfigureAwait(false);
             result.Hosts = checks;
+            var observations = Observe(name, checks);
 
-            var observations = Observe(checks);
+            // → profile, from this run's observations (never from a store that may lag behind them).
+            var evaluation = network.Evaluate(evidence, observations);
+            result.NetworkProfile = evaluation.Profile;
+            foreach (var check in checks)
+            {
+                check.Requirement = evaluation.Hosts.FirstOrDefault(h => h.Host == check.Host);
+            }
+
             if (observations.Count > 0 && writer is not null && options.RecordLearned)
             {
-                // Staged in the store instance (the profile below sees them at once) and written to the file in
-                // coalesced background batches; FlushLearnedStoreAsync writes the rest and reports a failure.
+                // Staged in the store instance and written in coalesced background batches; FlushLearnedStoreAsync
+                // writes the rest and reports a failure.
                 writer.Stage(observations);
                 result.Learned = observations;
                 foreach (var check in checks)
@@ -145,11 +146,11 @@ public sealed class DomainChecker : IDisposable
                 }
             }
 
-            // The profile after recording: what the agent will use from now on.
-            network.Invalidate(name);
-            result.NetworkProfile = await network.GetProfileAsync(name, cancellationToken).ConfigureAwait(false);
-            result.ProfileFromNetwork = resolver.IsOnline && !resolver.TryResolveLocal(name, out _);
-            result.Profile = await resolver.ResolveAsync(name, cancellationToken).ConfigureAwait(false);
+            // → decision. The override settles; otherwise the database entry augments the network profile.
+            result.ProfileFromNetwork = resolver.IsOnline && !resolver.TryResolveOverride(name, out _);
+            result.Profile = resolver.TryResolveOverride(name, out var forced)
+                ? forced
+                : resolver.WithDatabase(name, resolver.IsOnline ? result.NetworkProfile : null);
             result.Decision = engine.Decide(request, "postmaster@" + name, result.Profile, TimeSpan.Zero);
             return result;
         }
@@ -157,7 +158,6 @@ public sealed class DomainChecker : IDisposable
         {
             // Keep memory flat over a bulk check: nothing about this domain stays cached.
             network.Invalidate(name);
-            mtaSts.Forget(name);
             result.Duration = watch.Elapsed;
         }
     }
@@ -188,48 +188,33 @@ public sealed class DomainChecker : IDisposable
         }
     }
 
-    private static IPEndPoint ParseServer(string server) =>
-        ResolverSettings.TryParseServer(server, out var endpoint) ? endpoint : throw new ArgumentException($"'{server}' is not a DNS server address.", nameof(server));
-
-    private static List<(string Host, int Preference)> ReadMx(string domain, DnsAnswer mx, DomainCheckResult result)
+    private static void ReadMx(string domain, DomainEvidence evidence, DomainCheckResult result)
     {
-        var validated = mx.Authenticated ? " (DNSSEC-validated)" : string.Empty;
+        var mx = evidence.Mx;
+        var secure = evidence.MxSecure ? " (DNSSEC-secure)" : mx.Outcome is DnsOutcome.Records or DnsOutcome.NoData ? " (not DNSSEC-secure)" : string.Empty;
+        result.MxSecure = evidence.MxSecure;
         switch (mx.Outcome)
         {
+            case DnsOutcome.Records when evidence.MxPart.Status == ProfileStatus.NoMail:
+                result.MxStatus = MxLookupStatus.NullMx;
+                result.MxDetail = "null MX: " + domain + " accepts no mail (RFC 7505)" + secure;
+                break;
             case DnsOutcome.Records:
-                var records = mx.Of<MxRecord>().ToList();
-                if (records.Count == 1 && (records[0].Exchange.Value.Length == 0 || records[0].Exchange.Value == "."))
-                {
-                    result.MxStatus = MxLookupStatus.NullMx;
-                    result.MxDetail = "null MX: " + domain + " accepts no mail (RFC 7505)" + validated;
-                    return new List<(string, int)>();
-                }
-
-                var hosts = records
-                    .Where(r => r.Exchange.Value.Length > 0 && r.Exchange.Value != ".")
-                    .OrderBy(r => r.Preference)
-                    .Select(r => (Host: r.Exchange.Value.TrimEnd('.').ToLowerInvariant(), Preference: (int)r.Preference))
-                    .GroupBy(h => h.Host, StringComparer.Ordinal)
-                    .Select(g => g.First())
-                    .ToList();
                 result.MxStatus = MxLookupStatus.Records;
-                result.MxDetail = "MX " + string.Join(", ", hosts.Select(h => string.Format(CultureInfo.InvariantCulture, "{0} ({1})", h.Host, h.Preference))) + validated;
-                return hosts;
-
+                result.MxDetail = "MX " + string.Join(", ", evidence.Hosts.Select(h => string.Format(CultureInfo.InvariantCulture, "{0} ({1})", h.Name, h.Preference))) + secure;
+                break;
             case DnsOutcome.NoData:
                 result.MxStatus = MxLookupStatus.ImplicitMx;
-                result.MxDetail = "no MX records: " + domain + " itself is the implicit MX (RFC 5321 §5.1)" + validated;
-                return new List<(string, int)> { (domain, 0) };
-
+                result.MxDetail = "no MX records: " + domain + " itself is the implicit MX (RFC 5321 §5.1)" + secure;
+                break;
             case DnsOutcome.NxDomain:
                 result.MxStatus = MxLookupStatus.NxDomain;
-                result.MxDetail = domain + " does not exist (NXDOMAIN)" + validated;
-                return new List<(string, int)>();
-
+                result.MxDetail = domain + " does not exist (NXDOMAIN)";
+                break;
             default:
                 result.MxStatus = MxLookupStatus.Failed;
-                result.MxDetail = mx.Describe();
-                return new List<(string, int)>();
+                result.MxDetail = evidence.MxPart.FailureReason ?? mx.Describe();
+                break;
         }
     }
 
@@ -244,9 +229,6 @@ public sealed class DomainChecker : IDisposable
         }
     }
 
-    private static TlsaAssociation ToAssociation(TlsaRecord record) =>
-        new((byte)record.CertificateUsage, (byte)record.Selector, (byte)record.MatchingType, record.CertificateAssociationData);
-
     private static DaneStatus ToStatus(DaneHostStatus status) => status switch
     {
         DaneHostStatus.Usable => DaneStatus.Usable,
@@ -255,70 +237,39 @@ public sealed class DomainChecker : IDisposable
         _ => DaneStatus.NotApplicable,
     };
 
-    private async Task<HostAddresses> ResolveAddressesAsync(string host, CancellationToken cancellationToken)
+    private async Task<MxHostCheck> CheckHostAsync(MxHostEvidence host, DomainEvidence evidence, IReadOnlyList<string>? patterns, CancellationToken cancellationToken)
     {
-        var a = dns.QueryAsync(host, QueryType.A, cancellationToken);
-        var aaaa = dns.QueryAsync(host, QueryType.AAAA, cancellationToken);
-        var answers = new[] { await a.ConfigureAwait(false), await aaaa.ConfigureAwait(false) };
-        var addresses = answers[0].Of<ARecord>().Select(r => r.Address).Concat(answers[1].Of<AaaaRecord>().Select(r => r.Address)).ToList();
-        var ttl = answers.Min(x => x.Ttl);
-        var failure = answers.FirstOrDefault(x => x.IsFailure);
-        return addresses.Count > 0
-            ? new HostAddresses(addresses, null, false, ttl)
-            : new HostAddresses(addresses, failure?.Describe(), failure is null, ttl);
-    }
-
-    private async Task<MxHostCheck> CheckHostAsync(string host, int preference, IReadOnlyList<string>? patterns, CancellationToken cancellationToken)
-    {
-        var check = new MxHostCheck(host, preference);
+        var check = new MxHostCheck(host.Name, host.Preference);
         if (patterns is not null)
         {
-            check.MatchesPolicy = patterns.Any(p => TlsRequirement.MatchesPattern(p, host));
+            check.MatchesPolicy = patterns.Any(p => TlsRequirement.MatchesPattern(p, host.Name));
         }
 
-        // With a validating resolver its A answer tells whether the host's zone is signed (RFC 7672 §2.2.3).
-        var lookup = validating ?? dns;
-        var aTask = lookup.QueryAsync(host, QueryType.A, cancellationToken);
-        var aaaaTask = lookup.QueryAsync(host, QueryType.AAAA, cancellationToken);
-        var tlsaTask = validating?.QueryAsync(DaneEvaluator.TlsaName(host), QueryType.TLSA, cancellationToken);
-        var a = await aTask.ConfigureAwait(false);
-        var aaaa = await aaaaTask.ConfigureAwait(false);
-        var addresses = a.Of<ARecord>().Select(r => r.Address).Concat(aaaa.Of<AaaaRecord>().Select(r => r.Address)).Distinct().ToList();
-        check.Addresses = addresses.Select(x => x.ToString()).ToArray();
-        if (addresses.Count == 0)
-        {
-            check.AddressError = a.IsFailure ? a.Describe() : aaaa.IsFailure ? aaaa.Describe() : host + " has no A or AAAA records";
-        }
-
+        check.Addresses = host.Addresses.Select(x => x.ToString()).ToArray();
+        check.AddressError = host.AddressError;
         IReadOnlyList<TlsaAssociation>? tlsa = null;
-        if (tlsaTask is null)
+        if (host.Dane is null)
         {
             check.Dane = DaneStatus.NotChecked;
-            check.DaneDetail = "not checked: no validating resolver (resolver.validatingDnsServers or --validating-dns-server)";
+            check.DaneDetail = evidence.DaneNotEvaluated ?? "not checked";
         }
         else
         {
-            var tlsaAnswer = await tlsaTask.ConfigureAwait(false);
-            var evaluation = DaneEvaluator.EvaluateHost(host, a, tlsaAnswer);
-            check.Dane = ToStatus(evaluation.Status);
-            check.DaneDetail = evaluation.Detail;
-            if (evaluation.Status is DaneHostStatus.Usable or DaneHostStatus.AllUnusable)
+            check.Dane = ToStatus(host.Dane.Status);
+            check.DaneDetail = host.Dane.Detail;
+            check.Tlsa = host.Dane.Records;
+            if (host.Dane.Status == DaneHostStatus.Usable)
             {
-                check.Tlsa = tlsaAnswer.Of<TlsaRecord>().Select(ToAssociation).ToArray();
-            }
-
-            if (evaluation.Status == DaneHostStatus.Usable)
-            {
-                tlsa = check.Tlsa;
+                tlsa = host.Dane.Records;
             }
         }
 
-        var targets = addresses.Take(options.MaxAddressesPerHost).Select(x => new SmtpProbeTarget(host, x) { PolicyPatterns = patterns, Tlsa = tlsa });
+        var targets = host.Addresses.Take(options.MaxAddressesPerHost).Select(x => new SmtpProbeTarget(host.Name, x) { PolicyPatterns = patterns, Tlsa = tlsa });
         check.Probes = await Task.WhenAll(targets.Select(t => probe.ProbeAsync(t, cancellationToken))).ConfigureAwait(false);
         return check;
     }
 
-    private List<LearnedCapabilities> Observe(IEnumerable<MxHostCheck> checks)
+    private List<LearnedCapabilities> Observe(string domain, IEnumerable<MxHostCheck> checks)
     {
         var now = time.GetUtcNow();
         var observations = new List<LearnedCapabilities>();
@@ -332,6 +283,7 @@ public sealed class DomainChecker : IDisposable
 
             var startTls = conclusive.All(p => p.Tls is not null && p.Outcome != SmtpProbeOutcome.TlsHandshakeFailed);
             var certificateValid = startTls && conclusive.All(p => p.Tls!.CertificateValid);
+            var daneMatched = startTls && conclusive.All(p => p.Tls!.Dane is { Matched: true });
             var problem = conclusive.Select(p => p.Tls is null ? p.Error : p.Tls.CertificateProblem).FirstOrDefault(x => x is not null);
             var requireTls = conclusive.All(p => p.RequireTls);
             EhloKeyword? keyword = null;
@@ -345,7 +297,7 @@ public sealed class DomainChecker : IDisposable
                 }
             }
 
-            observations.Add(LearnedCapabilities.FromProbe(check.Host, now, startTls, certificateValid, certificateValid ? null : problem, requireTls, keyword, settings.Resolver.LearnedDefaultTtl));
+            observations.Add(LearnedCapabilities.FromProbe(domain, check.Host, now, startTls, certificateValid, certificateValid ? null : problem, daneMatched, requireTls, keyword, settings.Resolver.LearnedDefaultTtl));
         }
 
         return observations;

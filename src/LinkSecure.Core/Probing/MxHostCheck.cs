@@ -38,6 +38,9 @@ public sealed class MxHostCheck
     /// <see langword="null"/> without a policy.</summary>
     public bool? MatchesPolicy { get; internal set; }
 
+    /// <summary>Gets what the evidence requires of this MX and whether this run's observation meets it.</summary>
+    public MxRequirementCheck? Requirement { get; internal set; }
+
     /// <summary>Gets the probe of each address.</summary>
     public IReadOnlyList<SmtpProbeResult> Probes { get; internal set; } = Array.Empty<SmtpProbeResult>();
 

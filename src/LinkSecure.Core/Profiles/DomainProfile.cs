@@ -11,16 +11,21 @@ namespace LinkSecure.Core.Profiles;
 /// </summary>
 /// <remarks>
 /// <para>A profile is built from facts; <see cref="Level"/> is derived from them by the protocol's rule
-/// "a profile's level is the highest level whose every property is evidenced":</para>
+/// "a profile's level is the highest level whose every property is evidenced by evidence an attacker on the path cannot
+/// forge" (docs/protocol.md §3):</para>
 /// <list type="bullet">
-/// <item>1 needs downgrade-resistant transport evidence (<see cref="TransportEnforced"/>: MTA-STS <c>enforce</c>,
-/// usable DANE) or a declaration of at least 1 (<see cref="DeclaredLevel"/>: database, declared record, EHLO keyword),
-/// and no observed TLS failure;</item>
-/// <item>2 needs a declaration of at least 2;</item>
-/// <item>3 needs level 2 and either a declaration of at least 3 or REQUIRETLS on every MX;</item>
-/// <item>4 needs level 3 and a declaration of 4.</item>
+/// <item>1 needs authenticated, downgrade-resistant transport evidence (<see cref="TransportEnforced"/>): an MTA-STS
+/// <c>enforce</c> policy (RFC 8461 §5), DANE on every MX of a DNSSEC-secure MX RRset (RFC 7672 §2.2), a database entry
+/// or override that pins MX names, or an authenticated declaration bound to an authenticated MX set — and no observed
+/// failure on an MX (<see cref="TlsFailure"/>);</item>
+/// <item>2 needs an authenticated declaration of at least 2 (<see cref="DeclaredLevel"/>);</item>
+/// <item>3 needs a declaration of at least 3 (REQUIRETLS at the MX hosts does not count: no route of this product
+/// sends the REQUIRETLS parameter, RFC 8689 §4);</item>
+/// <item>4 needs a declaration of 4.</item>
 /// </list>
-/// <para>An administrator's forced level (<see cref="ForcedLevel"/>) replaces the rule. Instances are immutable.</para>
+/// <para>The sources only set <see cref="DeclaredLevel"/> and <see cref="TransportEnforced"/> from authenticated
+/// evidence; unauthenticated findings are kept as <see cref="Evidence"/> that says it was not counted. An
+/// administrator's forced level (<see cref="ForcedLevel"/>) replaces the rule. Instances are immutable.</para>
 /// </remarks>
 public sealed class DomainProfile
 {
@@ -36,20 +41,27 @@ public sealed class DomainProfile
     /// <summary>Gets the normalised (A-label, lower-case) domain.</summary>
     public string Domain { get; }
 
-    /// <summary>Gets the highest level declared for the domain by a database entry, declared record or EHLO keyword.</summary>
+    /// <summary>Gets the highest level declared for the domain by authenticated sources: a database entry, a
+    /// DNSSEC-authenticated declared record, the <c>linksecure</c> key of an enforced MTA-STS policy, or the
+    /// <c>LINKSECURE</c> EHLO keyword heard in a TLS session authenticated for a host of the authenticated MX set.</summary>
     public LinkSecurityLevel DeclaredLevel { get; init; }
 
-    /// <summary>Gets a value indicating whether there is downgrade-resistant evidence that the domain's MX hosts
-    /// require TLS (MTA-STS <c>enforce</c>, usable DANE).</summary>
+    /// <summary>Gets a value indicating whether there is authenticated, downgrade-resistant evidence that the domain's
+    /// MX hosts require authenticated TLS (MTA-STS <c>enforce</c>, DANE on every MX of a secure MX RRset, pinned names of
+    /// a database entry or override, an authenticated declaration bound to a DNSSEC-secure MX RRset).</summary>
     public bool TransportEnforced { get; init; }
 
-    /// <summary>Gets a value indicating whether every MX was seen advertising REQUIRETLS (RFC 8689 §2).</summary>
+    /// <summary>Gets a value indicating whether every MX was seen advertising REQUIRETLS (RFC 8689 §2) in an authenticated
+    /// session. Evidence only: it counts toward no level, since no route of this product sends the REQUIRETLS MAIL
+    /// parameter (RFC 8689 §4).</summary>
     public bool RequireTlsOnEveryMx { get; init; }
 
     /// <summary>Gets an administrator's forced level, which replaces the derived level; <see langword="null"/> when none.</summary>
     public LinkSecurityLevel? ForcedLevel { get; init; }
 
-    /// <summary>Gets an observed TLS failure (no STARTTLS, certificate not valid) that defeats level 1, or <see langword="null"/>.</summary>
+    /// <summary>Gets an observed TLS failure on an MX (no STARTTLS, certificate not valid for its name) that defeats
+    /// level 1, or <see langword="null"/>. A failure under an enforced policy is a temporary failure instead
+    /// (<see cref="TemporaryFailureKind.PolicyViolation"/>).</summary>
     public string? TlsFailure { get; init; }
 
     /// <summary>Gets the TLS requirement a sender must apply.</summary>
@@ -90,8 +102,11 @@ public sealed class DomainProfile
 
     /// <summary>
     /// Combines profiles of one domain from several sources: declarations take the highest level, transport evidence
-    /// and REQUIRETLS are OR-ed, the strongest TLS mode wins (DANE over MTA-STS, RFC 8461 §2), evidence is concatenated,
-    /// the earliest expiry wins, and a temporary failure or null MX in any part makes the whole profile so.
+    /// and REQUIRETLS are OR-ed, the TLS requirements keep both DANE and the pinned names of the most authoritative
+    /// source (<see cref="TlsRequirement.Combine"/>; parts come most authoritative first), evidence is concatenated, the
+    /// earliest expiry wins, and a temporary failure or null MX in any part makes the whole profile so. Of several
+    /// temporary failures, a DNSSEC failure or policy violation decides the kind over a lookup failure or timeout, so
+    /// stale-if-error never papers over it.
     /// </summary>
     /// <param name="domain">The normalised domain.</param>
     /// <param name="parts">The profiles to combine.</param>
@@ -109,7 +124,7 @@ public sealed class DomainProfile
         var requireTls = false;
         LinkSecurityLevel? forced = null;
         string? tlsFailure = null;
-        var tls = TlsRequirement.None;
+        var requirements = new List<TlsRequirement>();
         var status = ProfileStatus.Ok;
         var failureKind = TemporaryFailureKind.None;
         var reasons = new List<string>();
@@ -122,10 +137,7 @@ public sealed class DomainProfile
             requireTls |= part.RequireTlsOnEveryMx;
             forced ??= part.ForcedLevel;
             tlsFailure ??= part.TlsFailure;
-            if (part.Tls.Mode > tls.Mode)
-            {
-                tls = part.Tls;
-            }
+            requirements.Add(part.Tls);
 
             if (part.Status == ProfileStatus.NoMail && status == ProfileStatus.Ok)
             {
@@ -135,7 +147,7 @@ public sealed class DomainProfile
             if (part.Status == ProfileStatus.TemporaryFailure)
             {
                 status = ProfileStatus.TemporaryFailure;
-                if (part.FailureKind > failureKind)
+                if (Priority(part.FailureKind) > Priority(failureKind))
                 {
                     failureKind = part.FailureKind;
                 }
@@ -160,7 +172,7 @@ public sealed class DomainProfile
             RequireTlsOnEveryMx = requireTls,
             ForcedLevel = forced,
             TlsFailure = tlsFailure,
-            Tls = tls,
+            Tls = TlsRequirement.Combine(requirements),
             Status = status,
             FailureKind = failureKind,
             FailureReason = reasons.Count == 0 ? null : string.Join("; ", reasons),
@@ -193,6 +205,15 @@ public sealed class DomainProfile
     /// <returns>Evidence items separated by <c> | </c>.</returns>
     public string DescribeEvidence() => Evidence.Count == 0 ? "none" : string.Join(" | ", Evidence.Select(e => e.ToString()));
 
+    private static int Priority(TemporaryFailureKind kind) => kind switch
+    {
+        TemporaryFailureKind.PolicyViolation => 5,
+        TemporaryFailureKind.Dnssec => 4,
+        TemporaryFailureKind.Timeout => 3,
+        TemporaryFailureKind.Lookup => 2,
+        _ => 0,
+    };
+
     private LinkSecurityLevel ComputeLevel()
     {
         if (ForcedLevel is { } forced)
@@ -205,25 +226,12 @@ public sealed class DomainProfile
             return LinkSecurityLevel.None;
         }
 
-        if (!TransportEnforced && DeclaredLevel < LinkSecurityLevel.TransportSecure)
+        if (!TransportEnforced)
         {
+            // An unauthenticated declaration never creates a level (docs/protocol.md §3).
             return LinkSecurityLevel.None;
         }
 
-        var level = LinkSecurityLevel.TransportSecure;
-        if (DeclaredLevel >= LinkSecurityLevel.ReadSecure)
-        {
-            level = LinkSecurityLevel.ReadSecure;
-            if (DeclaredLevel >= LinkSecurityLevel.BounceInsecure || RequireTlsOnEveryMx)
-            {
-                level = LinkSecurityLevel.BounceInsecure;
-                if (DeclaredLevel >= LinkSecurityLevel.ForwardSecure)
-                {
-                    level = LinkSecurityLevel.ForwardSecure;
-                }
-            }
-        }
-
-        return level;
+        return DeclaredLevel > LinkSecurityLevel.TransportSecure ? DeclaredLevel : LinkSecurityLevel.TransportSecure;
     }
 }

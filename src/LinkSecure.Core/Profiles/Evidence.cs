@@ -32,10 +32,17 @@ public sealed class Evidence
     /// <summary>Gets when the evidence expires, if ever.</summary>
     public DateTimeOffset? Expires { get; }
 
+    /// <summary>Gets a value indicating whether the evidence is authenticated: it comes from a source an attacker on
+    /// the path cannot forge (an MTA-STS policy fetched over authenticated HTTPS, a DNSSEC-validated answer from a
+    /// trusted validating resolver, a TLS session authenticated for a host of the domain's authenticated MX set, or
+    /// the administrator's own configuration and database). Only authenticated evidence counts toward a level
+    /// (docs/protocol.md §3).</summary>
+    public bool Authenticated { get; init; }
+
     /// <summary>Formats the evidence for logs: <c>source: detail (expires …)</c>.</summary>
     /// <returns>A single line.</returns>
     public override string ToString() =>
         Expires is { } e
-            ? string.Format(CultureInfo.InvariantCulture, "{0}: {1} (until {2:yyyy-MM-dd HH:mm}Z)", Source, Detail, e.UtcDateTime)
-            : string.Format(CultureInfo.InvariantCulture, "{0}: {1}", Source, Detail);
+            ? string.Format(CultureInfo.InvariantCulture, "{0}{1}: {2} (until {3:yyyy-MM-dd HH:mm}Z)", Source, Authenticated ? " [authenticated]" : string.Empty, Detail, e.UtcDateTime)
+            : string.Format(CultureInfo.InvariantCulture, "{0}{1}: {2}", Source, Authenticated ? " [authenticated]" : string.Empty, Detail);
 }

@@ -14,4 +14,9 @@ public enum TemporaryFailureKind
 
     /// <summary>The lookup did not finish within the host's time budget: 4.4.3.</summary>
     Timeout = 3,
+
+    /// <summary>An MX failed the TLS requirement of an enforced policy (no STARTTLS, a certificate that does not match
+    /// the MTA-STS names or the TLSA records): possibly an attack on the path, so delivery waits (RFC 8461 §5,
+    /// RFC 7672 §2.2): 4.7.5 (RFC 3463 §3.8).</summary>
+    PolicyViolation = 4,
 }

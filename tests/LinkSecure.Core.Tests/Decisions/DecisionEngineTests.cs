@@ -20,7 +20,7 @@ public class DecisionEngineTests
         LinkSecureSettings.Load(new MemoryStream(Encoding.UTF8.GetBytes(json)));
 
     private static DomainProfile Profile(string domain, LinkSecurityLevel declared, TlsRequirement? tls = null) =>
-        new(domain) { DeclaredLevel = declared, Tls = tls ?? new TlsRequirement(TlsMode.Pkix, new[] { "*.mx." + domain }) };
+        new(domain) { DeclaredLevel = declared, TransportEnforced = declared >= LinkSecurityLevel.TransportSecure, Tls = tls ?? new TlsRequirement(TlsMode.Pkix, new[] { "*.mx." + domain }) };
 
     [Fact]
     public void Untagged_Passes_WithoutNeedingAProfile()
@@ -52,7 +52,8 @@ public class DecisionEngineTests
         Assert.Equal(DecisionKind.Secure, decision.Kind);
         Assert.Equal("linksecure-dv.invalid", decision.Route!.RoutingDomain);
         Assert.Equal("DomainValidation", decision.Route.TlsAuthLevel);
-        Assert.Equal("mx.example.com", decision.Route.TlsDomain);
+        Assert.Equal("*.mx.example.com", decision.Route.TlsDomain);
+        Assert.True(decision.Route.Authenticates);
         Assert.Equal(LinkSecurityLevel.ReadSecure, decision.Level);
     }
 
@@ -253,5 +254,81 @@ public class DecisionEngineTests
 
         // Assert
         Assert.Equal(expected, decision.Kind);
+    }
+
+    [Theory]
+    [InlineData("dane")]
+    [InlineData("nopins")]
+    [InlineData("unpinnable")]
+    public void LevelMet_OnARouteThatDoesNotAuthenticate_FallsBackWithAnUnverifiableText(string kind)
+    {
+        // Arrange: each requirement has the level, but no route of this server checks the certificate's name.
+        var tls = kind switch
+        {
+            "dane" => new TlsRequirement(TlsMode.Dane, null, null, daneRequired: true),
+            "nopins" => new TlsRequirement(TlsMode.Pkix),
+            _ => new TlsRequirement(TlsMode.Pkix, new[] { "*.f-v1.mx.microsoft", "*.mail.protection.outlook.com" }, "the MTA-STS policy"),
+        };
+        var engine = new DecisionEngine(Settings());
+        var profile = Profile("example.com", LinkSecurityLevel.TransportSecure, tls);
+
+        // Act
+        var bounce = engine.Decide(Level1Bounce, "a@example.com", profile, TimeSpan.Zero);
+        var safePart = engine.Decide(new LinkSecurityRequest(LinkSecurityLevel.TransportSecure, FallbackAction.SafePart, false, RequestSources.LinkSecurity), "a@example.com", profile, TimeSpan.Zero);
+
+        // Assert
+        Assert.Equal(DecisionKind.Bounce, bounce.Kind);
+        Assert.Null(bounce.Route);
+        Assert.Equal("5.7.30", bounce.StatusCode!.Value.Enhanced);
+        Assert.Contains("could not be verified from this server", bounce.UserExplanation);
+        Assert.Contains("no route of this server enforces it", bounce.Reason);
+        Assert.Contains("routing.allowUnauthenticatedRoutes", bounce.TechnicalDetail);
+        Assert.Equal(DecisionKind.Downgrade, safePart.Kind);
+    }
+
+    [Fact]
+    public void AllowUnauthenticatedRoutes_OptOut_LetsTheUnauthenticatedRouteCarrySecure_AndSaysSo()
+    {
+        // Arrange
+        var engine = new DecisionEngine(Settings("""{ "routing": { "allowUnauthenticatedRoutes": true } }"""));
+        var profile = Profile("example.com", LinkSecurityLevel.TransportSecure, new TlsRequirement(TlsMode.Dane, null, null, daneRequired: true));
+
+        // Act
+        var decision = engine.Decide(Level1Bounce, "a@example.com", profile, TimeSpan.Zero);
+
+        // Assert
+        Assert.Equal(DecisionKind.Secure, decision.Kind);
+        Assert.False(decision.Route!.Authenticates);
+        Assert.Equal("EncryptionOnly", decision.Route.TlsAuthLevel);
+        Assert.Contains("does not authenticate", decision.Route.ToString());
+    }
+
+    [Fact]
+    public void EnforceForAllMail_OnAnUnauthenticatedRoute_Passes()
+    {
+        // Arrange
+        var engine = new DecisionEngine(Settings("""{ "enforceForAllMail": true }"""));
+        var profile = Profile("example.com", LinkSecurityLevel.TransportSecure, new TlsRequirement(TlsMode.Pkix));
+
+        // Act
+        var decision = engine.Decide(LinkSecurityRequest.None, "a@example.com", profile, TimeSpan.Zero);
+
+        // Assert
+        Assert.Equal(DecisionKind.Pass, decision.Kind);
+    }
+
+    [Fact]
+    public void PolicyViolation_DefersWith475()
+    {
+        // Arrange
+        var engine = new DecisionEngine(Settings());
+        var profile = DomainProfile.TemporaryFailure("example.com", TemporaryFailureKind.PolicyViolation, "mx1.example.com: no STARTTLS under MTA-STS enforce");
+
+        // Act
+        var decision = engine.Decide(Level1Bounce, "a@example.com", profile, TimeSpan.FromMinutes(1));
+
+        // Assert
+        Assert.Equal(DecisionKind.Defer, decision.Kind);
+        Assert.Equal("4.7.5", decision.StatusCode!.Value.Enhanced);
     }
 }

@@ -18,28 +18,64 @@ public class SecureRouteTests
         // Act
         var route = SecureRoute.Select(new TlsRequirement(TlsMode.Pkix, new[] { "*.mail.protection.outlook.com" }), RoutingSettings.Default);
 
-        // Assert
+        // Assert: the wildcard is kept as Exchange writes it.
         Assert.Equal("linksecure-dv.invalid", route.RoutingDomain);
         Assert.Equal("DomainValidation", route.TlsAuthLevel);
-        Assert.Equal("mail.protection.outlook.com", route.TlsDomain);
+        Assert.Equal("*.mail.protection.outlook.com", route.TlsDomain);
+        Assert.True(route.Authenticates);
+        Assert.Equal(SecureRouteKind.DomainValidation, route.Kind);
     }
 
     [Fact]
-    public void Pkix_WithoutCommonName_UsesCertificateValidation()
+    public void Pkix_WithNamesNoTlsDomainCovers_DoesNotAuthenticate()
     {
         // Act
-        var route = SecureRoute.Select(new TlsRequirement(TlsMode.Pkix, new[] { "a.example", "b.example" }), RoutingSettings.Default);
+        var route = SecureRoute.Select(new TlsRequirement(TlsMode.Pkix, new[] { "mx.a.example", "mx.b.example" }), RoutingSettings.Default);
 
         // Assert
-        Assert.Equal("linksecure-cv.invalid", route.RoutingDomain);
         Assert.Equal("CertificateValidation", route.TlsAuthLevel);
         Assert.Null(route.TlsDomain);
+        Assert.False(route.Authenticates);
+        Assert.Contains("cannot be checked from Exchange", route.Note);
+    }
+
+    [Fact]
+    public void Pkix_WithoutPinnedNames_DoesNotAuthenticate()
+    {
+        // Act
+        var route = SecureRoute.Select(new TlsRequirement(TlsMode.Pkix), RoutingSettings.Default);
+
+        // Assert
+        Assert.Equal("CertificateValidation", route.TlsAuthLevel);
+        Assert.False(route.Authenticates);
+        Assert.Contains("no certificate name is pinned", route.Note);
+    }
+
+    [Fact]
+    public void DaneAndMtaSts_KeepsBothRequirements_AndTheRouteEnforcesThePkixNames()
+    {
+        // Arrange
+        var combined = TlsRequirement.Combine(new[]
+        {
+            new TlsRequirement(TlsMode.Pkix, new[] { "*.mx.example.com" }, "the MTA-STS policy"),
+            new TlsRequirement(TlsMode.Dane, null, null, daneRequired: true),
+        });
+
+        // Act
+        var route = SecureRoute.Select(combined, RoutingSettings.Default);
+
+        // Assert
+        Assert.True(combined.DaneRequired);
+        Assert.Equal(TlsMode.Pkix, combined.Mode);
+        Assert.Equal("*.mx.example.com", route.TlsDomain);
+        Assert.True(route.Authenticates);
+        Assert.Contains("DANE also applies", route.Note);
     }
 
     [Theory]
     [InlineData(TlsMode.Dane)]
     [InlineData(TlsMode.EncryptOnly)]
-    public void DaneAndEncryptOnly_UseEncryptionOnlyConnector(TlsMode mode)
+    public void DaneAndEncryptOnly_UseEncryptionOnlyConnector_WhichDoesNotAuthenticate(TlsMode mode)
     {
         // Act
         var route = SecureRoute.Select(new TlsRequirement(mode), RoutingSettings.Default);
@@ -47,6 +83,7 @@ public class SecureRouteTests
         // Assert
         Assert.Equal("linksecure-eo.invalid", route.RoutingDomain);
         Assert.Equal("EncryptionOnly", route.TlsAuthLevel);
+        Assert.False(route.Authenticates);
     }
 
     [Fact]
@@ -62,7 +99,9 @@ public class SecureRouteTests
         // Assert
         Assert.Equal("linksecure-relay.invalid", dane.RoutingDomain);
         Assert.Equal("linksecure-relay.invalid", pkix.RoutingDomain);
-        Assert.Contains("relay enforces", dane.Note);
+        Assert.False(dane.Authenticates);
+        Assert.False(pkix.Authenticates);
+        Assert.Contains("not known to enforce", dane.Note);
     }
 
     [Fact]

@@ -55,12 +55,12 @@ public class ConformanceTests
         ["RFC 8461 §5: none is as if there were no policy"] = () => Sts("none", "mx1.example.com"),
         ["RFC 8461 §4.1, §5: enforce with no matching MX is a temporary failure"] = () => Sts("enforce", "mx1.other.net"),
 
-        // RFC 8461 §2: DANE before MTA-STS.
+        // RFC 8461 §2: DANE applies before MTA-STS; the MTA-STS names stay pinned for a route that cannot check TLSA.
         ["RFC 8461 §2: DANE takes precedence over MTA-STS"] = () => DomainProfile.Combine("example.com", new[]
         {
             new DomainProfile("example.com") { TransportEnforced = true, Tls = new TlsRequirement(TlsMode.Pkix, new[] { "*.example.com" }) },
             new DomainProfile("example.com") { TransportEnforced = true, Tls = new TlsRequirement(TlsMode.Dane) },
-        }).Tls.Mode.ToString(),
+        }).Tls.ToString(),
 
         // RFC 7672 §3.1: certificate usages.
         ["RFC 7672 §3.1.1: DANE-EE(3) is usable"] = () => Usable(3, 1, 1, 32),
@@ -125,7 +125,7 @@ public class ConformanceTests
         ["RFC 8461 §5: testing is not enforced"] = "Ok not enforced None",
         ["RFC 8461 §5: none is as if there were no policy"] = "Ok not enforced None",
         ["RFC 8461 §4.1, §5: enforce with no matching MX is a temporary failure"] = "TemporaryFailure not enforced None",
-        ["RFC 8461 §2: DANE takes precedence over MTA-STS"] = "Dane",
+        ["RFC 8461 §2: DANE takes precedence over MTA-STS"] = "Pkix (*.example.com) + DANE",
         ["RFC 7672 §3.1.1: DANE-EE(3) is usable"] = "usable",
         ["RFC 7672 §3.1.2: DANE-TA(2) is usable"] = "usable",
         ["RFC 7672 §3.1.3: PKIX-TA(0) is unusable"] = "unusable",
@@ -179,7 +179,7 @@ public class ConformanceTests
     private static string Sts(string mode, string mx)
     {
         Assert.True(MtaStsPolicy.TryParse($"version: STSv1\nmode: {mode}\nmx: *.example.com\nmax_age: 600\n", out var policy, out _));
-        var profile = MtaStsClient.ToProfile("example.com", new MtaStsResult { Policy = policy }, new[] { mx });
+        var profile = ProfileBuilder.StsPart("example.com", new MtaStsResult { Policy = policy }, new List<string> { mx });
         return $"{profile.Status} {(profile.TransportEnforced ? "enforced" : "not enforced")} {profile.Tls.Mode}";
     }
 

@@ -48,7 +48,7 @@ public class DaneTests
         // Assert
         Assert.Equal(TlsMode.None, profile.Tls.Mode);
         Assert.Equal(LinkSecurityLevel.None, profile.Level);
-        Assert.Contains("DANE not checked: no validating resolver", profile.DescribeEvidence());
+        Assert.Contains("DANE not checked: no trusted validating resolver", profile.DescribeEvidence());
         Assert.Equal(0, fixture.Dns.QueryCount("_25._tcp.mx1." + domain, Tlsa));
     }
 
@@ -103,7 +103,33 @@ public class DaneTests
         // Assert
         Assert.True(profile.Status == ProfileStatus.Ok, profile.FailureReason);
         Assert.Equal(TlsMode.None, profile.Tls.Mode);
-        Assert.Contains("are not DNSSEC-validated, so DANE does not apply", profile.DescribeEvidence());
+        Assert.Contains("is not DNSSEC-secure (RFC 7672 §2.2.1)", profile.DescribeEvidence());
+        Assert.Equal(0, fixture.Dns.QueryCount("_25._tcp.mx1." + domain, Tlsa));
+    }
+
+    [Fact]
+    public async Task Attack_InsecureMxRRsetPointingIntoASignedZoneWithMatchingTlsa_IsNotDane()
+    {
+        // Arrange: the victim's zone is unsigned; the attacker forges its MX to a host in the attacker's own signed
+        // zone, which publishes valid TLSA records for the attacker's key (RFC 7672 §2.2.1).
+        var victim = fixture.NewDomain("victim");
+        var attackerZone = fixture.NewDomain("attacker");
+        var attackerMx = "mx." + attackerZone;
+        fixture.Dns.AddMx(victim, 10, attackerMx);
+        fixture.Dns.AddA(attackerMx);
+        fixture.Dns.AddTlsa("_25._tcp." + attackerMx, 3, 1, 1, Sha256);
+        fixture.Dns.MarkSecure(attackerZone);
+        using var source = fixture.CreateSource(validating: true);
+
+        // Act
+        var profile = await source.GetProfileAsync(victim);
+
+        // Assert
+        Assert.Equal(LinkSecurityLevel.None, profile.Level);
+        Assert.False(profile.TransportEnforced);
+        Assert.False(profile.Tls.DaneRequired);
+        Assert.Contains("not DNSSEC-secure (RFC 7672 §2.2.1)", profile.DescribeEvidence());
+        Assert.Equal(0, fixture.Dns.QueryCount("_25._tcp." + attackerMx, Tlsa));
     }
 
     [Fact]
@@ -140,7 +166,7 @@ public class DaneTests
     }
 
     [Fact]
-    public async Task DaneWinsOverMtaSts()
+    public async Task DaneAndMtaSts_KeepBothRequirements()
     {
         // Arrange
         var domain = SignedDomain("both", (3, 1, 1));
@@ -150,8 +176,9 @@ public class DaneTests
         // Act
         var profile = await source.GetProfileAsync(domain);
 
-        // Assert
-        Assert.Equal(TlsMode.Dane, profile.Tls.Mode);
+        // Assert: DANE applies (RFC 8461 §2) and the MTA-STS names stay pinned for a route that cannot check TLSA.
+        Assert.True(profile.Tls.DaneRequired);
+        Assert.Equal(new[] { "*." + domain }, profile.Tls.MxPatterns);
         Assert.Contains(profile.Evidence, e => e.Source == EvidenceSource.MtaSts);
     }
 

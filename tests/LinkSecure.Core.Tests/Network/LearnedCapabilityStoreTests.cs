@@ -26,8 +26,10 @@ public class LearnedCapabilityStoreTests
 
     private string NewStorePath() => Path.Combine(fixture.Directory, "learned-" + Guid.NewGuid().ToString("N") + ".json");
 
-    private static LearnedCapabilities Observation(string host, DateTimeOffset at, bool startTls = true, bool certificateValid = true, bool requireTls = false, string? keyword = null) =>
-        LearnedCapabilities.FromProbe(host, at, startTls, certificateValid, certificateValid ? null : "self-signed", requireTls, EhloKeyword.TryParse(keyword, out var k) ? k : null, TimeSpan.FromDays(7));
+    private const string Domain = "example.test";
+
+    private static LearnedCapabilities Observation(string host, DateTimeOffset at, bool startTls = true, bool certificateValid = true, bool requireTls = false, string? keyword = null, string domain = Domain) =>
+        LearnedCapabilities.FromProbe(domain, host, at, startTls, certificateValid, certificateValid ? null : "self-signed", false, requireTls, EhloKeyword.TryParse(keyword, out var k) ? k : null, TimeSpan.FromDays(7));
 
     [Fact]
     public void Record_ThenTryGet_RoundTripsThroughTheFile()
@@ -39,8 +41,8 @@ public class LearnedCapabilityStoreTests
         var reader = new LearnedCapabilityStore(path, time);
 
         // Act
-        writer.Record(Observation("MX1.Example.TEST.", time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 3 86400"));
-        var found = reader.TryGet("mx1.example.test", out var entry);
+        writer.Record(Observation("MX1.Example.TEST.", time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 3 86400", domain: "Example.TEST."));
+        var found = reader.TryGet(Domain, "mx1.example.test", out var entry);
 
         // Assert
         Assert.True(found);
@@ -63,8 +65,8 @@ public class LearnedCapabilityStoreTests
         time.Advance(TimeSpan.FromMinutes(11));
 
         // Assert
-        Assert.False(store.TryGet("short.example.test", out _));
-        Assert.True(store.TryGet("default.example.test", out _));
+        Assert.False(store.TryGet(Domain, "short.example.test", out _));
+        Assert.True(store.TryGet(Domain, "default.example.test", out _));
         Assert.Single(store.GetAll());
     }
 
@@ -128,7 +130,7 @@ public class LearnedCapabilityStoreTests
         var store = new LearnedCapabilityStore(path);
 
         // Act
-        var found = store.TryGet("mx1.example.test", out _);
+        var found = store.TryGet(Domain, "mx1.example.test", out _);
 
         // Assert
         Assert.False(found);
@@ -136,48 +138,157 @@ public class LearnedCapabilityStoreTests
     }
 
     [Fact]
-    public async Task Profile_UsesObservationsOfEveryMx()
+    public async Task Profile_CountsLinkSecureFromAuthenticatedSessions_OfASecureMxSet()
     {
-        // Arrange
+        // Arrange: a DNSSEC-secure MX RRset; both MX hosts announced LINKSECURE after PKIX-valid TLS.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var domain = fixture.NewDomain("learned");
         fixture.PublishMx(domain, "mx1." + domain, "mx2." + domain);
+        fixture.Dns.MarkSecure(domain);
         var path = NewStorePath();
         new LearnedCapabilityStore(path, time).Record(new[]
         {
-            Observation("mx1." + domain, time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 3 86400"),
-            Observation("mx2." + domain, time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 2 86400"),
+            Observation("mx1." + domain, time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 3 86400", domain: domain),
+            Observation("mx2." + domain, time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 2 86400", domain: domain),
         });
-        using var source = fixture.CreateSource(time, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
+        using var source = fixture.CreateSource(time, validating: true, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
 
         // Act
         var profile = await source.GetProfileAsync(domain);
 
-        // Assert
+        // Assert: the lowest keyword counts; REQUIRETLS is evidence only (no route sends the parameter).
         Assert.True(profile.RequireTlsOnEveryMx);
         Assert.Equal(LinkSecurityLevel.ReadSecure, profile.DeclaredLevel);
-        Assert.Equal(LinkSecurityLevel.BounceInsecure, profile.Level); // level 2 declared + REQUIRETLS on every MX
-        Assert.Contains(profile.Evidence, e => e.Source == EvidenceSource.EhloKeyword && e.SupportsLevel == LinkSecurityLevel.ReadSecure);
+        Assert.Equal(LinkSecurityLevel.ReadSecure, profile.Level);
+        Assert.Equal(new[] { "mx1." + domain, "mx2." + domain }, profile.Tls.MxPatterns);
+        Assert.Contains(profile.Evidence, e => e.Source == EvidenceSource.EhloKeyword && e.SupportsLevel == LinkSecurityLevel.ReadSecure && e.Authenticated);
+        Assert.Contains("not counted toward level 3", profile.DescribeEvidence());
     }
 
     [Fact]
-    public async Task Profile_WithAnMxWithoutStartTls_HasATlsFailure()
+    public async Task Attack_LinkSecureFromAnUnsignedMxSet_IsNotCounted()
     {
-        // Arrange
+        // Arrange: the attacker forged the unsigned MX answer to their own host, which has a valid certificate for its
+        // own name and announces LINKSECURE 4.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var domain = fixture.NewDomain("nostarttls");
-        fixture.PublishMx(domain, "mx1." + domain);
-        fixture.Dns.AddTxt("_linksecure." + domain, "v=LS1; level=1; max-age=86400");
+        var domain = fixture.NewDomain("unsignedkw");
+        fixture.PublishMx(domain, "mx.attacker-" + domain);
         var path = NewStorePath();
-        new LearnedCapabilityStore(path, time).Record(Observation("mx1." + domain, time.GetUtcNow(), startTls: false));
-        using var source = fixture.CreateSource(time, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
+        new LearnedCapabilityStore(path, time).Record(Observation("mx.attacker-" + domain, time.GetUtcNow(), requireTls: true, keyword: "LINKSECURE 4 31557600", domain: domain));
+        using var source = fixture.CreateSource(time, validating: true, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
 
         // Act
         var profile = await source.GetProfileAsync(domain);
 
         // Assert
         Assert.Equal(LinkSecurityLevel.None, profile.Level);
-        Assert.StartsWith($"mx1.{domain} did not offer STARTTLS", profile.TlsFailure);
+        Assert.Contains("LINKSECURE not counted: the host is not in an authenticated MX set", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task Attack_CrossDomainPoisoning_AHostsKeywordCountsOnlyForTheDomainItWasProbedFor()
+    {
+        // Arrange: an admin once checked the attacker's own signed domain, whose MX announces LINKSECURE 4. Later the
+        // attacker forges a signed-looking victim's MX to point at that host.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var attackerDomain = fixture.NewDomain("attackerdomain");
+        var victim = fixture.NewDomain("victimdomain");
+        var evilMx = "mx." + attackerDomain;
+        fixture.PublishMx(attackerDomain, evilMx);
+        fixture.Dns.AddMx(victim, 10, evilMx);
+        fixture.Dns.MarkSecure(attackerDomain);
+        fixture.Dns.MarkSecure(victim);
+        var path = NewStorePath();
+        new LearnedCapabilityStore(path, time).Record(Observation(evilMx, time.GetUtcNow(), keyword: "LINKSECURE 4 31557600", domain: attackerDomain));
+        using var source = fixture.CreateSource(time, validating: true, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
+
+        // Act
+        var own = await source.GetProfileAsync(attackerDomain);
+        var poisoned = await source.GetProfileAsync(victim);
+
+        // Assert
+        Assert.Equal(LinkSecurityLevel.ForwardSecure, own.Level);
+        Assert.Equal(LinkSecurityLevel.None, poisoned.Level);
+        Assert.DoesNotContain(poisoned.Evidence, e => e.Source == EvidenceSource.EhloKeyword);
+    }
+
+    [Fact]
+    public async Task Profile_WithAnMxWithoutStartTls_UnderAnEnforcedPolicy_Defers()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = fixture.NewDomain("nostarttls");
+        fixture.PublishMx(domain, "mx1." + domain);
+        fixture.PublishMtaSts(domain, "n1", PolicyResponse.Policy("enforce", 86400, "mx1." + domain));
+        var path = NewStorePath();
+        new LearnedCapabilityStore(path, time).Record(Observation("mx1." + domain, time.GetUtcNow(), startTls: false, domain: domain));
+        using var source = fixture.CreateSource(time, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert: a violation of an enforced policy may be an attack, so tagged mail waits.
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Equal(TemporaryFailureKind.PolicyViolation, profile.FailureKind);
+        Assert.Contains($"mx1.{domain}: no STARTTLS", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task Attack_OneStrippedStartTlsOnASharedMx_DoesNotAffectOtherDomains()
+    {
+        // Arrange: a probe of domain A through a path that strips STARTTLS at the shared MX; domain B uses the same MX.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var a = fixture.NewDomain("shareda");
+        var b = fixture.NewDomain("sharedb");
+        var shared = "mx.provider-" + a;
+        fixture.Dns.AddMx(a, 10, shared);
+        fixture.Dns.AddMx(b, 10, shared);
+        fixture.Dns.AddA(shared);
+        fixture.PublishMtaSts(b, "s1", PolicyResponse.Policy("enforce", 86400, shared));
+        var path = NewStorePath();
+        var store = new LearnedCapabilityStore(path, time);
+        var stripped = Observation(shared, time.GetUtcNow(), startTls: false, domain: a);
+        store.Record(stripped);
+        using var source = fixture.CreateSource(time, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(path));
+
+        // Act
+        var other = await source.GetProfileAsync(b);
+
+        // Assert: B is unaffected, and the failure itself is short-lived.
+        Assert.True(other.Status == ProfileStatus.Ok, other.FailureReason);
+        Assert.Equal(LinkSecurityLevel.TransportSecure, other.Level);
+        Assert.True(stripped.Expires - stripped.ObservedAt <= TimeSpan.FromHours(1));
+    }
+
+    [Fact]
+    public void Attack_DaneMitmWithKeyword_IsNotRemembered()
+    {
+        // Arrange: a probe of a DANE host was intercepted: self-signed certificate, no TLSA match, LINKSECURE 4.
+        var now = DateTimeOffset.UtcNow;
+
+        // Act
+        var observation = LearnedCapabilities.FromProbe("dane.example", "mx1.dane.example", now, true, false, "self-signed", false, true, EhloKeyword.TryParse("LINKSECURE 4 31557600", out var k) ? k : null, TimeSpan.FromDays(7));
+
+        // Assert
+        Assert.False(observation.Authenticated);
+        Assert.Equal(LinkSecurityLevel.None, observation.LinkSecureLevel);
+        Assert.False(observation.RequireTls);
+        Assert.True(observation.Expires - now <= TimeSpan.FromHours(1));
+    }
+
+    [Fact]
+    public void VersionOneEntries_KeyedByHostAlone_AreIgnored()
+    {
+        // Arrange: a store written before observations were keyed by (domain, host).
+        var path = NewStorePath();
+        File.WriteAllText(path, "{ \"version\": 1, \"hosts\": [ { \"host\": \"mx.evil.example\", \"observed\": \"2026-11-01T00:00:00Z\", \"expires\": \"2099-01-01T00:00:00Z\", \"startTls\": true, \"certificateValid\": true, \"requireTls\": true, \"linkSecureLevel\": 4, \"linkSecureMaxAgeSeconds\": 31557600 } ] }");
+        var store = new LearnedCapabilityStore(path);
+
+        // Act
+        var all = store.GetAll();
+
+        // Assert
+        Assert.Empty(all);
     }
 
     [Fact]
@@ -192,9 +303,9 @@ public class LearnedCapabilityStoreTests
 
         // Act
         writer.Stage(new[] { Observation("staged.example.test", time.GetUtcNow(), requireTls: true) });
-        var seenBeforeFlush = writer.TryGet("staged.example.test", out var staged);
+        var seenBeforeFlush = writer.TryGet(Domain, "staged.example.test", out var staged);
         var allBeforeFlush = writer.GetAll().Select(c => c.Host).ToList();
-        var otherBeforeFlush = reader.TryGet("staged.example.test", out _);
+        var otherBeforeFlush = reader.TryGet(Domain, "staged.example.test", out _);
         var written = writer.Flush();
         var otherAfterFlush = new LearnedCapabilityStore(path, time).GetAll().Select(c => c.Host).ToList();
 
@@ -218,7 +329,7 @@ public class LearnedCapabilityStoreTests
         var first = new LearnedCapabilityStore(path, time);
         var second = new LearnedCapabilityStore(path, time);
         first.Record(Observation("a.example.test", time.GetUtcNow()));
-        Assert.True(first.TryGet("a.example.test", out _));
+        Assert.True(first.TryGet(Domain, "a.example.test", out _));
 
         // Act
         second.Record(Observation("b.example.test", time.GetUtcNow()));

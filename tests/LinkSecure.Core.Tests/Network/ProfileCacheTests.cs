@@ -187,7 +187,7 @@ public class ProfileCacheTests
         // Arrange
         var domain = fixture.NewDomain("cancel");
         fixture.PublishMx(domain, "mx1." + domain);
-        fixture.Dns.SetFault("_linksecure." + domain, DnsFault.Timeout);
+        fixture.Dns.SetFault(domain, DnsFault.Timeout);
         using var source = fixture.CreateSource(extra: "\"timeoutMilliseconds\": 400, \"retries\": 0");
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
 

@@ -14,11 +14,14 @@ public class DomainProfileTests
         { LinkSecurityLevel.None, false, true, LinkSecurityLevel.None },
         { LinkSecurityLevel.None, true, false, LinkSecurityLevel.TransportSecure },
         { LinkSecurityLevel.None, true, true, LinkSecurityLevel.TransportSecure }, // REQUIRETLS alone does not give level 2
-        { LinkSecurityLevel.TransportSecure, false, false, LinkSecurityLevel.TransportSecure },
-        { LinkSecurityLevel.ReadSecure, false, false, LinkSecurityLevel.ReadSecure },
-        { LinkSecurityLevel.ReadSecure, true, true, LinkSecurityLevel.BounceInsecure }, // level 2 + REQUIRETLS everywhere
-        { LinkSecurityLevel.BounceInsecure, false, false, LinkSecurityLevel.BounceInsecure },
-        { LinkSecurityLevel.ForwardSecure, false, false, LinkSecurityLevel.ForwardSecure },
+        // A declaration without authenticated transport evidence gives no level at all (docs/protocol.md §3).
+        { LinkSecurityLevel.TransportSecure, false, false, LinkSecurityLevel.None },
+        { LinkSecurityLevel.ReadSecure, false, false, LinkSecurityLevel.None },
+        { LinkSecurityLevel.BounceInsecure, false, false, LinkSecurityLevel.None },
+        { LinkSecurityLevel.ForwardSecure, false, false, LinkSecurityLevel.None },
+        // REQUIRETLS does not count toward level 3: no route sends the REQUIRETLS parameter (RFC 8689 §4).
+        { LinkSecurityLevel.ReadSecure, true, true, LinkSecurityLevel.ReadSecure },
+        { LinkSecurityLevel.BounceInsecure, true, false, LinkSecurityLevel.BounceInsecure },
         { LinkSecurityLevel.ForwardSecure, true, true, LinkSecurityLevel.ForwardSecure },
     };
 
@@ -71,7 +74,7 @@ public class DomainProfileTests
     }
 
     [Fact]
-    public void Combine_DaneWinsOverMtaSts_DeclarationsTakeMax_EvidenceConcatenated()
+    public void Combine_KeepsDaneAndTheMtaStsNames_DeclarationsTakeMax_EvidenceConcatenated()
     {
         // Arrange
         var expirySoon = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
@@ -94,12 +97,28 @@ public class DomainProfileTests
         // Act
         var combined = DomainProfile.Combine("example.com", new[] { mtaSts, dane, declared });
 
-        // Assert
-        Assert.Equal(TlsMode.Dane, combined.Tls.Mode);
+        // Assert: DANE does not replace the name-checked requirement (docs/protocol.md §5).
+        Assert.True(combined.Tls.DaneRequired);
+        Assert.Equal(TlsMode.Pkix, combined.Tls.Mode);
+        Assert.Equal(new[] { "*.mx.example.com" }, combined.Tls.MxPatterns);
         Assert.Equal(LinkSecurityLevel.ReadSecure, combined.Level);
         Assert.Equal(3, combined.Evidence.Count);
         Assert.Equal(expirySoon, combined.Expires);
         Assert.Equal(ProfileStatus.Ok, combined.Status);
+    }
+
+    [Fact]
+    public void Combine_ADnssecFailureDecidesTheKind_OverATimeout()
+    {
+        // Arrange: a bogus TLSA plus an induced timeout must still read as a DNSSEC failure (no stale-if-error).
+        var bogus = DomainProfile.TemporaryFailure("example.com", TemporaryFailureKind.Dnssec, "TLSA bogus");
+        var timeout = DomainProfile.TemporaryFailure("example.com", TemporaryFailureKind.Timeout, "MTA-STS timed out");
+
+        // Act
+        var combined = DomainProfile.Combine("example.com", new[] { timeout, bogus });
+
+        // Assert
+        Assert.Equal(TemporaryFailureKind.Dnssec, combined.FailureKind);
     }
 
     [Fact]
@@ -131,19 +150,5 @@ public class DomainProfileTests
     {
         // Act & Assert
         Assert.Equal(expected, TlsRequirement.MatchesPattern(pattern, host));
-    }
-
-    [Theory]
-    [InlineData(new[] { "gmail-smtp-in.l.google.com", "*.gmail-smtp-in.l.google.com" }, "gmail-smtp-in.l.google.com")]
-    [InlineData(new[] { "*.mail.protection.outlook.com" }, "mail.protection.outlook.com")]
-    [InlineData(new[] { "smtp.google.com", "aspmx.l.google.com" }, null)]
-    [InlineData(new string[0], null)]
-    public void CertificateDomain_IsTheCommonBaseOfThePatterns(string[] patterns, string? expected)
-    {
-        // Act
-        var requirement = new TlsRequirement(TlsMode.Pkix, patterns);
-
-        // Assert
-        Assert.Equal(expected, requirement.CertificateDomain);
     }
 }

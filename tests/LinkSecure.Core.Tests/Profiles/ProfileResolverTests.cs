@@ -61,22 +61,57 @@ public class ProfileResolverTests
     }
 
     [Fact]
-    public async Task DatabaseSettlesWithoutNetwork()
+    public async Task Database_AugmentsTheNetworkProfile_AndAloneSettlesOnlyOffline()
     {
         // Arrange
         var network = new RecordingSource();
-        var resolver = new ProfileResolver(LinkSecureSettings.Default, Database(Db), network, Time);
+        var online = new ProfileResolver(LinkSecureSettings.Default, Database(Db), network, Time);
+        var offline = new ProfileResolver(LinkSecureSettings.Default, Database(Db), null, Time);
 
         // Act
-        var partner = await resolver.ResolveAsync("partner.example");
-        var never = await resolver.ResolveAsync("never.example");
+        var partner = await online.ResolveAsync("partner.example");
+        var offlinePartner = await offline.ResolveAsync("partner.example");
+
+        // Assert: the network is still asked (observed failures are not silenced by an entry) and the entry's level
+        // and pinned names are combined with it.
+        Assert.Equal(1, network.Calls);
+        Assert.Equal(LinkSecurityLevel.BounceInsecure, partner.Level);
+        Assert.Equal(new[] { "*.mx.partner.example" }, partner.Tls.MxPatterns);
+        Assert.Contains(partner.Evidence, e => e.Source == EvidenceSource.MtaSts);
+        Assert.Contains(partner.Evidence, e => e.Source == EvidenceSource.KnownDomainDatabase && e.Authenticated);
+        Assert.Equal(LinkSecurityLevel.BounceInsecure, offlinePartner.Level);
+        Assert.Equal("the known-domain database", offlinePartner.Tls.PatternSource);
+    }
+
+    [Fact]
+    public void DatabaseEntryWithoutPinnedNames_GivesNoLevelOnItsOwn()
+    {
+        // Arrange
+        var db = Database("""{ "version": 1, "domains": [ { "domain": "nopins.example", "level": 1, "source": "blog" } ] }""");
+        var offline = new ProfileResolver(LinkSecureSettings.Default, db, null, Time);
+
+        // Act
+        offline.TryResolveCached("nopins.example", out var profile);
 
         // Assert
-        Assert.Equal(LinkSecurityLevel.BounceInsecure, partner.Level);
-        Assert.Equal(TlsMode.Pkix, partner.Tls.Mode);
-        Assert.Equal(new[] { "*.mx.partner.example" }, partner.Tls.MxPatterns);
-        Assert.Equal(LinkSecurityLevel.None, never.Level);
-        Assert.Equal(0, network.Calls);
+        Assert.Equal(LinkSecurityLevel.None, profile!.Level);
+        Assert.Contains("pins no MX names", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task OverrideWithMxNames_PinsThem_WithoutNames_DoesNot()
+    {
+        // Arrange
+        var resolver = new ProfileResolver(Settings("""{ "overrides": [ { "domain": "pinned.example", "level": 2, "mx": [ "*.mail.pinned.example" ] }, { "domain": "loose.example", "level": 2 } ] }"""), KnownDomainDatabase.Empty, null, Time);
+
+        // Act
+        var pinned = await resolver.ResolveAsync("pinned.example");
+        var loose = await resolver.ResolveAsync("loose.example");
+
+        // Assert
+        Assert.Equal(new[] { "*.mail.pinned.example" }, pinned.Tls.MxPatterns);
+        Assert.Empty(loose.Tls.MxPatterns);
+        Assert.Contains("no route can authenticate the server", loose.DescribeEvidence());
     }
 
     [Fact]
@@ -105,7 +140,7 @@ public class ProfileResolverTests
     public void NetworkCache_IsUsedOnTheSyncPath()
     {
         // Arrange
-        var network = new RecordingSource { Cached = new DomainProfile("other.example") { DeclaredLevel = LinkSecurityLevel.ReadSecure } };
+        var network = new RecordingSource { Cached = new DomainProfile("other.example") { DeclaredLevel = LinkSecurityLevel.ReadSecure, TransportEnforced = true } };
         var resolver = new ProfileResolver(LinkSecureSettings.Default, KnownDomainDatabase.Empty, network, Time);
 
         // Act

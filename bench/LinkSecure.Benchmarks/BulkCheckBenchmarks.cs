@@ -10,8 +10,8 @@ using BenchmarkDotNet.Engines;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Database;
 using LinkSecure.Core.Probing;
-using LinkSecure.Core.Tests.Network.Fixtures;
-using LinkSecure.Core.Tests.Probing.Fixtures;
+using LinkSecure.TestSupport.Network;
+using LinkSecure.TestSupport.Probing;
 
 namespace LinkSecure.Benchmarks;
 

@@ -10,7 +10,7 @@ using DnsClient;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Network;
 using LinkSecure.Core.Profiles;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 
 namespace LinkSecure.Benchmarks;
 

@@ -4,8 +4,8 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Json.Schema;
-using LinkSecure.Core.Tests.Network.Fixtures;
-using LinkSecure.Core.Tests.Probing.Fixtures;
+using LinkSecure.TestSupport.Network;
+using LinkSecure.TestSupport.Probing;
 using Xunit;
 
 namespace LinkSecure.Cli.Tests;

@@ -1,8 +1,8 @@
 using System;
 using System.IO;
 using System.Threading.Tasks;
-using LinkSecure.Core.Tests.Network.Fixtures;
-using LinkSecure.Core.Tests.Probing.Fixtures;
+using LinkSecure.TestSupport.Network;
+using LinkSecure.TestSupport.Probing;
 using Xunit;
 
 namespace LinkSecure.Cli.Tests;

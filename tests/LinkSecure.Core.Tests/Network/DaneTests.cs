@@ -2,7 +2,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using LinkSecure.Core.Profiles;
 using LinkSecure.Core.Protocol;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 using Xunit;
 
 namespace LinkSecure.Core.Tests.Network;

@@ -5,7 +5,7 @@ using LinkSecure.Core.Database;
 using LinkSecure.Core.Decisions;
 using LinkSecure.Core.Profiles;
 using LinkSecure.Core.Protocol;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 using Xunit;
 
 namespace LinkSecure.Core.Tests.Network;

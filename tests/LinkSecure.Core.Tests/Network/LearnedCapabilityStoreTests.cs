@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using LinkSecure.Core.Network;
 using LinkSecure.Core.Profiles;
 using LinkSecure.Core.Protocol;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 

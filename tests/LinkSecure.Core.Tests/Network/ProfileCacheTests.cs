@@ -3,7 +3,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using LinkSecure.Core.Profiles;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Threading.Tasks;
 using LinkSecure.Core.Probing;
 using LinkSecure.Core.Protocol;
-using LinkSecure.Core.Tests.Probing.Fixtures;
+using LinkSecure.TestSupport.Probing;
 using Xunit;
 
 namespace LinkSecure.Core.Tests.Probing;

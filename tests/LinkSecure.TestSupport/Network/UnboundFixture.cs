@@ -12,7 +12,7 @@ using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Network;
 using Xunit;
 
-namespace LinkSecure.Core.Tests.Network.Fixtures;
+namespace LinkSecure.TestSupport.Network;
 
 /// <summary>
 /// A real validating resolver: the zone <c>dnssec.example</c> signed with bind9-utils' dnssec-signzone, served by NSD

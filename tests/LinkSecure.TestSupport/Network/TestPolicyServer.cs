@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace LinkSecure.Core.Tests.Network.Fixtures;
+namespace LinkSecure.TestSupport.Network;
 
 /// <summary>What the policy server answers for one host.</summary>
 public sealed class PolicyResponse

@@ -10,7 +10,7 @@ using LinkSecure.Core.Network;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
-namespace LinkSecure.Core.Tests.Network.Fixtures;
+namespace LinkSecure.TestSupport.Network;
 
 /// <summary>One test DNS server, one test CA and one Kestrel policy server, shared by the network tests; every test
 /// uses its own domain names, so tests do not see each other's records.</summary>
@@ -128,10 +128,4 @@ public sealed class NetworkFixture : IAsyncLifetime
         Dns.AddA("mta-sts." + domain);
         Https.Serve("mta-sts." + domain, response);
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class NetworkCollection : ICollectionFixture<NetworkFixture>
-{
-    public const string Name = "Loopback network servers";
 }

@@ -3,10 +3,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using LinkSecure.Core.Probing;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 using Xunit;
 
-namespace LinkSecure.Core.Tests.Probing.Fixtures;
+namespace LinkSecure.TestSupport.Probing;
 
 /// <summary>The test CA and one private Postfix instance, shared by the probe tests.</summary>
 public sealed class ProbingFixture : IAsyncLifetime
@@ -48,10 +48,4 @@ public sealed class ProbingFixture : IAsyncLifetime
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class ProbingCollection : ICollectionFixture<ProbingFixture>
-{
-    public const string Name = "SMTP probe servers";
 }

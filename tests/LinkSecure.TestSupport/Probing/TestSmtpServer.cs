@@ -10,7 +10,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace LinkSecure.Core.Tests.Probing.Fixtures;
+namespace LinkSecure.TestSupport.Probing;
 
 /// <summary>How a <see cref="TestSmtpServer"/> misbehaves (or behaves).</summary>
 public sealed class SmtpBehaviour

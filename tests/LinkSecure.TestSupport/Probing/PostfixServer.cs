@@ -8,9 +8,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 
-namespace LinkSecure.Core.Tests.Probing.Fixtures;
+namespace LinkSecure.TestSupport.Probing;
 
 /// <summary>
 /// A private instance of Debian's Postfix on 127.0.0.1 and a free port, as the well-behaved peer: its own

@@ -3,7 +3,7 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace LinkSecure.Core.Tests.Network.Fixtures;
+namespace LinkSecure.TestSupport.Network;
 
 /// <summary>A certificate authority created in the test, written as PEM so the resolver can trust it through
 /// <c>resolver.caFiles</c> (the setting an enterprise uses for its private CA).</summary>

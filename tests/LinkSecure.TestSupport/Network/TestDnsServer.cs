@@ -9,7 +9,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace LinkSecure.Core.Tests.Network.Fixtures;
+namespace LinkSecure.TestSupport.Network;
 
 /// <summary>A fault the test DNS server injects for one name (and optionally one type).</summary>
 public enum DnsFault

@@ -35,7 +35,7 @@ public class MxResolutionTests
         Assert.Equal(LinkSecurityLevel.None, profile.Level);
         var mx = Assert.Single(profile.Evidence, e => e.Source == EvidenceSource.Mx);
         Assert.Equal($"MX mx1.{domain} (10), mx2.{domain} (20)", mx.Detail);
-        Assert.Contains(profile.Evidence, e => e.Source == EvidenceSource.Dane && e.Detail.Contains("no validating resolver"));
+        Assert.Contains(profile.Evidence, e => e.Source == EvidenceSource.Dane && e.Detail.Contains("no trusted validating resolver"));
     }
 
     [Fact]

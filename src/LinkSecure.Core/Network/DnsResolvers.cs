@@ -35,7 +35,8 @@ namespace LinkSecure.Core.Network;
 /// unauthenticated answer.</para>
 /// <para>What this cannot tell: whether a loopback server really validates, or only passes on an upstream AD bit (a
 /// forwarder such as dnsmasq with <c>proxy-dnssec</c>). <see cref="SelfTestAsync"/> finds resolvers that clear the AD
-/// bit; a pass-through forwarder must be ruled out by the administrator.</para>
+/// bit; a pass-through forwarder must be ruled out by the administrator (the usual loopback forwarders, systemd-resolved
+/// and Docker's embedded DNS, get a warning).</para>
 /// </remarks>
 internal sealed class DnsResolvers
 {
@@ -136,6 +137,14 @@ internal sealed class DnsResolvers
         if (system.All(s => IsLoopback(s.Address)))
         {
             // The local validating resolver that Postfix's smtp_dns_support_level = dnssec assumes.
+            foreach (var server in system)
+            {
+                if (KnownForwarder(server) is { } forwarder)
+                {
+                    warnings.Add(string.Format(CultureInfo.InvariantCulture, "system resolver {0} is usually {1}, a forwarder rather than a validator: it may pass an upstream AD bit on unchecked, which the DNSSEC self-test cannot detect. Run a validating resolver (unbound) on this host and name it in resolver.validatingDnsServers.", server, forwarder));
+                }
+            }
+
             return new DnsResolvers(
                 new DnsLookup(system, settings, validating: true),
                 string.Format(CultureInfo.InvariantCulture, "validating {0} {1} (system {0} on loopback)", Noun(system.Count), Join(system)),
@@ -218,6 +227,25 @@ internal sealed class DnsResolvers
     /// <summary>127.0.0.0/8 and ::1, also written as IPv4-mapped IPv6 (<c>::ffff:127.0.0.1</c>).</summary>
     internal static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+
+    /// <summary>Loopback addresses that are, by convention, forwarders: systemd-resolved's stub (127.0.0.53) and proxy
+    /// stub (127.0.0.54), Docker's embedded DNS (127.0.0.11).</summary>
+    private static string? KnownForwarder(IPEndPoint server)
+    {
+        if (server.Port != 53)
+        {
+            return null;
+        }
+
+        var address = server.Address.IsIPv4MappedToIPv6 ? server.Address.MapToIPv4() : server.Address;
+        return address.ToString() switch
+        {
+            "127.0.0.53" => "systemd-resolved's stub resolver",
+            "127.0.0.54" => "systemd-resolved's proxy stub",
+            "127.0.0.11" => "Docker's embedded DNS server",
+            _ => null,
+        };
+    }
 
     private static IReadOnlyList<IPEndPoint> PlatformServers() =>
         NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false)

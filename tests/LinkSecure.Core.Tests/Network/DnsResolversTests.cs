@@ -47,6 +47,20 @@ public class DnsResolversTests
         // Assert
         Assert.True(resolvers.IsValidating);
         Assert.Equal("validating resolvers 127.0.0.53:53, [::1]:53 (system resolvers on loopback)", resolvers.Description);
+        Assert.Contains("systemd-resolved", Assert.Single(resolvers.Warnings));
+    }
+
+    [Fact]
+    public void SystemResolver_KnownLoopbackForwarder_GetsAWarning()
+    {
+        // Act: systemd-resolved's stub address; the rule still believes it, but says what to check.
+        var resolvers = DnsResolvers.Create(Settings(), System("127.0.0.53"));
+
+        // Assert
+        Assert.True(resolvers.IsValidating);
+        var warning = Assert.Single(resolvers.Warnings);
+        Assert.Contains("systemd-resolved", warning);
+        Assert.Contains("resolver.validatingDnsServers", warning);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using LinkSecure.Core.Internal;
+using LinkSecure.Core.Protocol;
 
 namespace LinkSecure.Core.Configuration;
 
@@ -15,7 +16,7 @@ public sealed partial class ResolverSettings
     {
         "enabled", "dnsServers", "validatingDnsServers", "timeoutMilliseconds", "retries", "tcpFallback", "caFiles", "learnedStorePath", "cacheSize",
         "budgetMilliseconds", "httpsTimeoutMilliseconds", "httpsPort", "minTtlSeconds", "maxTtlSeconds", "negativeTtlSeconds", "staleIfErrorSeconds",
-        "learnedDefaultTtlSeconds", "acceptUnauthenticatedDeclarations",
+        "learnedDefaultTtlSeconds", "acceptUnauthenticatedDeclarations", "dnssecProbeName",
     };
 
     /// <summary>Gets the defaults: the system's resolvers, no validating resolver (so no DANE), 2 s per query, 1 retry.</summary>
@@ -85,6 +86,11 @@ public sealed partial class ResolverSettings
     /// <summary>Gets how long an SMTP observation without a <c>LINKSECURE</c> max-age stays in the learned store.</summary>
     public TimeSpan LearnedDefaultTtl { get; private set; } = TimeSpan.FromDays(7);
 
+    /// <summary>Gets the name whose DNSKEY RRset the DNSSEC self-test asks the validating resolver for: <c>.</c> (the
+    /// root zone, signed under the IANA trust anchor) by default; a deployment with a private trust anchor, or a test
+    /// suite, names the apex of its own signed zone. A lower-case A-label name without trailing dot, or <c>.</c>.</summary>
+    public string DnssecProbeName { get; private set; } = ".";
+
     internal static ResolverSettings Read(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path)
     {
         if (!reader.ExpectObject(element, path))
@@ -116,6 +122,7 @@ public sealed partial class ResolverSettings
         };
         CheckServers(reader, path, "dnsServers", settings.DnsServers);
         CheckServers(reader, path, "validatingDnsServers", settings.ValidatingDnsServers);
+        settings.DnssecProbeName = ReadProbeName(reader, element, path);
         if (settings.MinTtl > settings.MaxTtl)
         {
             reader.Error(JsonDocumentReader.Child(path, "minTtlSeconds"), "must not be greater than maxTtlSeconds");
@@ -181,6 +188,23 @@ public sealed partial class ResolverSettings
 
     private static bool TryParsePort(string text, out int port) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65_536;
+
+    private static string ReadProbeName(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path)
+    {
+        var text = reader.ReadString(element, path, "dnssecProbeName", ".");
+        if (text is null || text.Trim() == ".")
+        {
+            return ".";
+        }
+
+        if (DomainName.TryNormalize(text, out var name))
+        {
+            return name;
+        }
+
+        reader.Error(JsonDocumentReader.Child(path, "dnssecProbeName"), $"'{text}' is not a domain name or \".\" (the root)");
+        return ".";
+    }
 
     private static void CheckServers(JsonDocumentReader reader, string path, string name, IReadOnlyList<string> servers)
     {

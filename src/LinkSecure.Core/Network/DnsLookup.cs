@@ -16,24 +16,45 @@ namespace LinkSecure.Core.Network;
 /// DNS queries through DnsClient with the configured servers, timeout, retries and TCP fallback. A validating
 /// instance sets the DO bit and believes the AD bit of its servers (RFC 7672 §2.1, as Postfix does); a plain
 /// instance reports every answer as not authenticated. Never throws for DNS outcomes: they are <see cref="DnsAnswer"/>s.
+/// Which servers are believed is decided in one place, <see cref="DnsResolvers"/>.
 /// </summary>
+/// <remarks>A validating instance never asks its next server after an error response (DnsClient's
+/// <c>ContinueOnDnsError = false</c>): a validator's SERVFAIL means bogus or indeterminate (RFC 7672 §2.1.1) and is
+/// returned as it is, so it can never be replaced by another server's unauthenticated answer. A timeout still moves
+/// on to the next server of the same list. No instance moves on after an empty NOERROR answer
+/// (<c>ContinueOnEmptyResponse = false</c>).</remarks>
 internal sealed class DnsLookup
 {
     private readonly LookupClient client;
     private readonly TimeSpan negativeTtlCeiling;
     private readonly string serverList;
 
+    /// <summary>Creates the client.</summary>
+    /// <param name="servers">The servers, asked in order; empty: the system's resolvers
+    /// (<see cref="DnsResolvers.SystemServers()"/>).</param>
+    /// <param name="settings">Timeout, retries, TCP fallback, negative TTL ceiling.</param>
+    /// <param name="validating">Whether the AD bit of <paramref name="servers"/> is believed.</param>
+    /// <exception cref="NoNameServerException"><paramref name="servers"/> is empty and the system lists none.</exception>
     public DnsLookup(IReadOnlyList<IPEndPoint> servers, ResolverSettings settings, bool validating)
     {
-        var options = servers.Count == 0
-            ? new LookupClientOptions()
-            : new LookupClientOptions(servers.Select(s => new NameServer(s)).ToArray());
+        var system = servers.Count == 0;
+        if (system)
+        {
+            servers = DnsResolvers.SystemServers();
+            if (servers.Count == 0)
+            {
+                throw new NoNameServerException();
+            }
+        }
+
+        var options = new LookupClientOptions(servers.Select(s => new NameServer(s)).ToArray());
         options.UseCache = false; // NetworkProfileSource caches profiles with the TTLs it computes.
         options.Timeout = settings.Timeout;
         options.Retries = settings.Retries;
         options.UseTcpFallback = settings.TcpFallback;
         options.ThrowDnsErrors = false;
-        options.ContinueOnDnsError = true;
+        // RFC 7672 §2.1.1: a validator's SERVFAIL (bogus or indeterminate) must not be retried on another server.
+        options.ContinueOnDnsError = !validating;
         options.ContinueOnEmptyResponse = false;
         options.UseRandomNameServer = false;
         options.RequestDnsSecRecords = validating;
@@ -41,7 +62,8 @@ internal sealed class DnsLookup
         client = new LookupClient(options);
         IsValidating = validating;
         negativeTtlCeiling = settings.NegativeTtl;
-        serverList = servers.Count == 0 ? "system resolvers" : string.Join(", ", servers.Select(s => s.ToString()));
+        ServerEndpoints = servers.ToArray();
+        serverList = string.Join(", ", servers.Select(s => s.ToString())) + (system ? " (system resolvers)" : string.Empty);
     }
 
     /// <summary>Gets a value indicating whether the AD bit of answers is believed.</summary>
@@ -49,6 +71,9 @@ internal sealed class DnsLookup
 
     /// <summary>Gets the servers, for messages.</summary>
     public string Servers => serverList;
+
+    /// <summary>Gets the servers, in the order they are asked.</summary>
+    public IReadOnlyList<IPEndPoint> ServerEndpoints { get; }
 
     public async Task<DnsAnswer> QueryAsync(string name, QueryType type, CancellationToken cancellationToken)
     {

@@ -9,6 +9,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Decisions;
 using LinkSecure.Core.Probing;
 using LinkSecure.Core.Profiles;
@@ -178,6 +179,10 @@ internal sealed class CheckCommand
         catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
             throw new UsageException("Cannot set up the check (resolver.caFiles, --ca-file, DNS servers): " + ex.Message, ex);
+        }
+        catch (NoNameServerException ex)
+        {
+            throw new UsageException(ex.Message, ex);
         }
 
         using (checker)

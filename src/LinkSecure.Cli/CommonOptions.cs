@@ -121,6 +121,10 @@ internal sealed class CommonOptions
         {
             throw new UsageException("Cannot load the trust anchors (resolver.caFiles, --ca-file): " + ex.Message, ex);
         }
+        catch (NoNameServerException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
     }
 
     /// <summary>Accepts an IP address with an optional port, or a host name (resolved once with the system resolver).</summary>

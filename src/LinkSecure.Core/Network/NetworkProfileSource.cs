@@ -50,14 +50,27 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         this.settings = settings;
         time = timeProvider;
         this.learned = learned;
-        var plain = settings.DnsServers.Select(Parse).ToList();
-        var validatingServers = settings.ValidatingDnsServers.Select(Parse).ToList();
-        dns = validatingServers.Count == 0 ? new DnsLookup(plain, settings, validating: false) : new DnsLookup(validatingServers, settings, validating: true);
+        Resolvers = DnsResolvers.Create(settings);
+        dns = Resolvers.Lookup;
         mtaSts = new MtaStsClient(new PolicyFetcher(settings.HttpsPort, settings.HttpsTimeout, trustAnchors), timeProvider, settings.CacheSize);
         collector = new EvidenceCollector(dns, mtaSts);
         profiles = new TtlCache<CachedProfile>(settings.CacheSize);
         declarations = new TtlCache<RememberedDeclaration>(settings.CacheSize);
     }
+
+    /// <summary>Gets the DNS resolvers every lookup goes through (the trusted validator when there is one).</summary>
+    internal DnsResolvers Resolvers { get; }
+
+    /// <summary>Gets how the DNS lookups are made and whose AD bit is believed, for output and logs.</summary>
+    public string ResolverDescription => Resolvers.Description;
+
+    /// <summary>Gets warnings about the resolver configuration (a remote validator, a loopback forwarder, unused servers).</summary>
+    public IReadOnlyList<string> ResolverWarnings => Resolvers.Warnings;
+
+    /// <summary>Runs the DNSSEC self-test: the configured probe name's DNSKEY answer must carry the AD bit.</summary>
+    /// <param name="cancellationToken">Cancels the test.</param>
+    /// <returns>The result.</returns>
+    public Task<DnssecSelfTestResult> SelfTestAsync(CancellationToken cancellationToken = default) => Resolvers.SelfTestAsync(cancellationToken);
 
     /// <summary>Gets how many network lookups have started (cache misses that were not joined to a running lookup).</summary>
     public int LookupCount => Volatile.Read(ref lookups);
@@ -76,6 +89,7 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
     /// <returns>The source; dispose it to cancel running lookups.</returns>
     /// <exception cref="System.IO.IOException">A CA file cannot be read.</exception>
     /// <exception cref="FormatException">A CA file holds an invalid certificate.</exception>
+    /// <exception cref="NoNameServerException">No DNS server is configured and the system lists none.</exception>
     public static NetworkProfileSource Create(LinkSecureSettings settings, TimeProvider? timeProvider = null)
     {
         if (settings is null)
@@ -139,9 +153,6 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
             disposal.Cancel();
         }
     }
-
-    private static IPEndPoint Parse(string server) =>
-        ResolverSettings.TryParseServer(server, out var endpoint) ? endpoint : throw new ArgumentException($"'{server}' is not a DNS server address.", nameof(server));
 
     private static async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using DnsClient;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Network;
-using LinkSecure.Core.Tests.Network.Fixtures;
+using LinkSecure.TestSupport.Network;
 using Xunit;
 
 namespace LinkSecure.Core.Tests.Network;

@@ -3,7 +3,9 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using LinkSecure.Core.Database;
+using LinkSecure.Core.Profiles;
 using LinkSecure.Core.Protocol;
+using LinkSecure.Core.Tests.Profiles;
 using Xunit;
 
 namespace LinkSecure.Core.Tests.Database;
@@ -182,6 +184,78 @@ public class KnownDomainDatabaseTests
         Assert.True(db.TryGet("gmail.com", Now, out var gmail));
         Assert.Contains("*.gmail-smtp-in.l.google.com", gmail!.MxPatterns);
         Assert.False(db.TryGet("yahoo.com", Now, out _)); // MTA-STS testing only: not link-secure
+    }
+
+    [Fact]
+    public void Embedded_EntriesWithPatterns_WhichArePinnable()
+    {
+        // Arrange
+        var expected = new (string Domain, string? TlsDomain)[]
+        {
+            ("comcast.net", "*.comcast.net"),
+            ("gmail.com", "*.l.google.com"),
+            ("google.com", "*.google.com"),
+            ("hotmail.com", "*.olc.protection.outlook.com"),
+            ("microsoft.com", null), // *.f-v1.mx.microsoft and *.mail.protection.outlook.com: two registrable domains
+            ("outlook.com", "*.olc.protection.outlook.com"),
+            ("protonmail.com", "*.protonmail.ch"),
+        };
+        var db = KnownDomainDatabase.LoadEmbedded();
+
+        // Act
+        var actual = db.Entries
+            .Where(e => e.MxPatterns.Count > 0)
+            .Select(e =>
+            {
+                var ok = TlsDomainSelector.TrySelect(e.MxPatterns, out var tlsDomain, out var reason);
+                Assert.False(string.IsNullOrWhiteSpace(reason));
+                Assert.Equal(ok, tlsDomain is not null);
+                if (ok)
+                {
+                    Assert.All(TlsDomainSelectorTests.PossibleHosts(e.MxPatterns), host => Assert.True(TlsDomainSelector.Covers(tlsDomain!, host), $"{e.Domain}: {tlsDomain} does not cover {host}"));
+                }
+
+                return (e.Domain, tlsDomain);
+            })
+            .ToArray();
+
+        // Assert
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Embedded_EntriesWithoutPatterns_SayTheyCannotAuthenticate()
+    {
+        // Act
+        var withoutPatterns = KnownDomainDatabase.LoadEmbedded().Entries.Where(e => e.MxPatterns.Count == 0).ToArray();
+
+        // Assert
+        Assert.Equal(new[] { "live.com", "mailbox.org", "posteo.de", "proton.me", "tutamail.com" }, withoutPatterns.Select(e => e.Domain));
+        Assert.All(withoutPatterns, e => Assert.Contains("cannot give an authenticated route", e.Notes));
+    }
+
+    [Fact]
+    public void Embedded_PublishedPatterns_AsTheSourcesGiveThem()
+    {
+        // Act
+        var db = KnownDomainDatabase.LoadEmbedded();
+
+        // Assert
+        Assert.True(db.TryGet("microsoft.com", Now, out var microsoft));
+        Assert.Equal(new[] { "*.f-v1.mx.microsoft", "*.mail.protection.outlook.com" }, microsoft!.MxPatterns);
+        Assert.True(db.TryGet("protonmail.com", Now, out var proton));
+        Assert.Equal(new[] { "mail.protonmail.ch", "mailsec.protonmail.ch" }, proton!.MxPatterns);
+        Assert.True(db.TryGet("comcast.net", Now, out var comcast));
+        Assert.Equal(6, comcast!.MxPatterns.Count);
+        Assert.Contains("stale", comcast.Notes);
+        foreach (var domain in new[] { "outlook.com", "hotmail.com" })
+        {
+            Assert.True(db.TryGet(domain, Now, out var entry));
+            Assert.Equal(new[] { "*.olc.protection.outlook.com" }, entry!.MxPatterns);
+            Assert.Contains("2020", entry.Notes);
+            Assert.Contains(domain.Replace('.', '-') + ".olc.protection.outlook.com", entry.Notes);
+            Assert.Contains("paranoidpenguin", entry.Source);
+        }
     }
 
     [Fact]

@@ -185,6 +185,11 @@ public sealed class LinkSecureSettings
         return copy;
     }
 
+    /// <summary>Returns the file of the durable MTA-STS policy cache with relative paths resolved against
+    /// <see cref="BaseDirectory"/> (<see cref="ResolverSettings.EffectiveMtaStsCachePath"/>).</summary>
+    /// <returns>The path, or <see langword="null"/> when policies are kept in memory only.</returns>
+    public string? EffectiveMtaStsCachePath() => Resolver.EffectiveMtaStsCachePath(ResolvePath);
+
     /// <summary>Resolves a path from the configuration against <see cref="BaseDirectory"/>.</summary>
     /// <param name="path">A path as written in the configuration.</param>
     /// <returns>The full path.</returns>

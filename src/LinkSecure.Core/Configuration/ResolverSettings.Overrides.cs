@@ -16,13 +16,15 @@ public sealed partial class ResolverSettings
     /// <param name="additionalCaFiles">Appended to <see cref="CaFiles"/> (full paths).</param>
     /// <param name="learnedStorePath">Replaces <see cref="LearnedStorePath"/> (a full path).</param>
     /// <param name="learnedDefaultTtl">Replaces <see cref="LearnedDefaultTtl"/>.</param>
+    /// <param name="mtaStsCachePath">Replaces <see cref="MtaStsCachePath"/> (a full path).</param>
     /// <returns>The copy.</returns>
     public ResolverSettings With(
         IEnumerable<string>? dnsServers = null,
         IEnumerable<string>? validatingDnsServers = null,
         IEnumerable<string>? additionalCaFiles = null,
         string? learnedStorePath = null,
-        TimeSpan? learnedDefaultTtl = null)
+        TimeSpan? learnedDefaultTtl = null,
+        string? mtaStsCachePath = null)
     {
         var copy = (ResolverSettings)MemberwiseClone();
         if (dnsServers is not null)
@@ -43,6 +45,11 @@ public sealed partial class ResolverSettings
         if (learnedStorePath is not null)
         {
             copy.LearnedStorePath = learnedStorePath;
+        }
+
+        if (mtaStsCachePath is not null)
+        {
+            copy.MtaStsCachePath = mtaStsCachePath;
         }
 
         if (learnedDefaultTtl is { } ttl)

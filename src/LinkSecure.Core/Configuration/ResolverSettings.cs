@@ -16,7 +16,7 @@ public sealed partial class ResolverSettings
     {
         "enabled", "dnsServers", "validatingDnsServers", "timeoutMilliseconds", "retries", "tcpFallback", "caFiles", "learnedStorePath", "cacheSize",
         "budgetMilliseconds", "httpsTimeoutMilliseconds", "httpsPort", "minTtlSeconds", "maxTtlSeconds", "negativeTtlSeconds", "staleIfErrorSeconds",
-        "learnedDefaultTtlSeconds", "acceptUnauthenticatedDeclarations", "dnssecProbeName",
+        "learnedDefaultTtlSeconds", "acceptUnauthenticatedDeclarations", "dnssecProbeName", "mtaStsCachePath",
     };
 
     /// <summary>Gets the defaults: the system's resolvers, no validating resolver (so no DANE), 2 s per query, 1 retry.</summary>
@@ -47,6 +47,10 @@ public sealed partial class ResolverSettings
 
     /// <summary>Gets the path of the learned-capability store shared by the agent and the CLI; <see langword="null"/> for none.</summary>
     public string? LearnedStorePath { get; private set; }
+
+    /// <summary>Gets the path of the durable MTA-STS policy cache shared by the agent and the CLI, as written in the
+    /// configuration; <see langword="null"/> when not set (see <see cref="EffectiveMtaStsCachePath"/> for the default).</summary>
+    public string? MtaStsCachePath { get; private set; }
 
     /// <summary>Gets the maximum number of domains kept in the profile cache (and in the MTA-STS policy cache).</summary>
     public int CacheSize { get; private set; } = 10_000;
@@ -119,6 +123,7 @@ public sealed partial class ResolverSettings
             StaleIfError = TimeSpan.FromSeconds(reader.ReadInt(element, path, "staleIfErrorSeconds", 3_600, 0, 7 * 86_400)),
             LearnedDefaultTtl = TimeSpan.FromSeconds(reader.ReadInt(element, path, "learnedDefaultTtlSeconds", 7 * 86_400, 60, 366 * 86_400)),
             AcceptUnauthenticatedDeclarations = reader.ReadBool(element, path, "acceptUnauthenticatedDeclarations", false),
+            MtaStsCachePath = reader.ReadString(element, path, "mtaStsCachePath", null),
         };
         CheckServers(reader, path, "dnsServers", settings.DnsServers);
         CheckServers(reader, path, "validatingDnsServers", settings.ValidatingDnsServers);
@@ -129,6 +134,31 @@ public sealed partial class ResolverSettings
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// Returns the file of the durable MTA-STS policy cache (RFC 8461 §5.1, §10: the cached policy is what resists
+    /// downgrades): <see cref="MtaStsCachePath"/> when set; otherwise <c>mta-sts-cache.json</c> in the folder of
+    /// <see cref="LearnedStorePath"/> when that is set; otherwise <see langword="null"/> (policies in memory only).
+    /// </summary>
+    /// <param name="resolvePath">Resolves a configured path (relative paths against the configuration's folder,
+    /// <see cref="LinkSecureSettings.ResolvePath"/>); <see langword="null"/> leaves paths as written.</param>
+    /// <returns>The path, or <see langword="null"/>.</returns>
+    public string? EffectiveMtaStsCachePath(Func<string, string>? resolvePath = null)
+    {
+        var resolve = resolvePath ?? (p => p);
+        if (MtaStsCachePath is { } path)
+        {
+            return resolve(path);
+        }
+
+        if (LearnedStorePath is { } learned)
+        {
+            var folder = System.IO.Path.GetDirectoryName(resolve(learned)) ?? string.Empty;
+            return System.IO.Path.Combine(folder, "mta-sts-cache.json");
+        }
+
+        return null;
     }
 
     /// <summary>Parses a DNS server as written in the settings: an IP address, optionally with a port

@@ -1,12 +1,12 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Threading;
+using LinkSecure.Core.Internal;
 using LinkSecure.Core.Protocol;
 
 namespace LinkSecure.Core.Network;
@@ -32,15 +32,9 @@ public sealed class LearnedCapabilityStore
     public const long MaxFileBytes = 16 * 1024 * 1024;
 
     private static readonly Dictionary<string, LearnedCapabilities> Empty = new(StringComparer.Ordinal);
-    private static readonly long CheckInterval = Stopwatch.Frequency;
 
     private readonly TimeProvider time;
-    private readonly object loadLock = new();
-    private Dictionary<string, LearnedCapabilities> snapshot = Empty;
-    private long stampTicks = -1;
-    private long stampLength = -1;
-    private long lastCheck;
-    private bool checkedOnce;
+    private readonly LockedJsonFile<Dictionary<string, LearnedCapabilities>> file;
     private Dictionary<string, LearnedCapabilities> staged = new(StringComparer.Ordinal);
     private readonly object stageLock = new();
     private readonly object flushLock = new();
@@ -55,18 +49,19 @@ public sealed class LearnedCapabilityStore
             throw new ArgumentException("The store path is required.", nameof(path));
         }
 
-        Path = System.IO.Path.GetFullPath(path);
+        var full = System.IO.Path.GetFullPath(path);
         time = timeProvider ?? TimeProvider.System;
+        file = new LockedJsonFile<Dictionary<string, LearnedCapabilities>>(full, "learned store", MaxFileBytes, Empty, root => Parse(full, root), Write);
     }
 
     /// <summary>Gets the full path of the store file.</summary>
-    public string Path { get; }
+    public string Path => file.Path;
 
     /// <summary>Gets the problem of the last load, when the file could not be read or parsed; otherwise <see langword="null"/>.</summary>
-    public string? LastLoadError { get; private set; }
+    public string? LastLoadError => file.LastLoadError;
 
-    /// <summary>Returns the unexpired observation of a host probed as an MX of a domain.</summary>
-    /// <param name="domain">The recipient domain.</param>
+    /// <summary>Returns the unexpired observation of a host.</summary>
+    /// <param name="domain">The recipient domain the host was probed for.</param>
     /// <param name="host">The MX host name.</param>
     /// <param name="capabilities">The observation.</param>
     /// <returns><see langword="true"/> when an unexpired observation exists.</returns>
@@ -82,7 +77,7 @@ public sealed class LearnedCapabilityStore
             throw new ArgumentNullException(nameof(host));
         }
 
-        RefreshIfChanged(force: false);
+        var current = file.Read(force: false);
         var key = domain.TrimEnd('.').ToLowerInvariant() + " " + host.TrimEnd('.').ToLowerInvariant();
         LearnedCapabilities? found = null;
         lock (stageLock)
@@ -93,7 +88,7 @@ public sealed class LearnedCapabilityStore
             }
         }
 
-        if ((found is not null || Volatile.Read(ref snapshot).TryGetValue(key, out found)) && found.Expires > time.GetUtcNow())
+        if ((found is not null || current.TryGetValue(key, out found)) && found.Expires > time.GetUtcNow())
         {
             capabilities = found;
             return true;
@@ -107,9 +102,8 @@ public sealed class LearnedCapabilityStore
     /// <returns>The observations, by host name.</returns>
     public IReadOnlyList<LearnedCapabilities> GetAll()
     {
-        RefreshIfChanged(force: true);
         var now = time.GetUtcNow();
-        var all = new Dictionary<string, LearnedCapabilities>(Volatile.Read(ref snapshot), StringComparer.Ordinal);
+        var all = new Dictionary<string, LearnedCapabilities>(file.Read(force: true), StringComparer.Ordinal);
         lock (stageLock)
         {
             foreach (var entry in staged)
@@ -207,189 +201,46 @@ public sealed class LearnedCapabilityStore
             throw new ArgumentNullException(nameof(observations));
         }
 
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        Directory.CreateDirectory(directory);
-        using (AcquireLock())
+        file.Update(current =>
         {
-            var current = ReadCurrentForWrite();
             var now = time.GetUtcNow();
+            var next = new Dictionary<string, LearnedCapabilities>(current, StringComparer.Ordinal);
             foreach (var observation in observations)
             {
-                current[observation.Key] = observation;
+                next[observation.Key] = observation;
             }
 
-            var kept = current.Values.Where(c => c.Expires > now).OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
-            var temp = System.IO.Path.Combine(directory, System.IO.Path.GetFileName(Path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-            try
+            var kept = new Dictionary<string, LearnedCapabilities>(next.Count, StringComparer.Ordinal);
+            foreach (var entry in next.Values.Where(c => c.Expires > now))
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                    Write(stream, kept);
-                    stream.Flush(flushToDisk: true);
-                }
-
-#if NET
-                File.Move(temp, Path, overwrite: true);
-#else
-                if (File.Exists(Path))
-                {
-                    File.Replace(temp, Path, null, ignoreMetadataErrors: true);
-                }
-                else
-                {
-                    File.Move(temp, Path);
-                }
-#endif
-
-                // What was just written is the file's content: keep it rather than re-reading and re-parsing it. The
-                // time stamp is taken under the lock, so no other writer can have replaced the file in between.
-                var written = new FileInfo(Path);
-                var fresh = new Dictionary<string, LearnedCapabilities>(kept.Count, StringComparer.Ordinal);
-                foreach (var entry in kept)
-                {
-                    fresh[entry.Key] = entry;
-                }
-
-                lock (loadLock)
-                {
-                    snapshot = fresh;
-                    stampTicks = written.LastWriteTimeUtc.Ticks;
-                    stampLength = written.Length;
-                    LastLoadError = null;
-                    Interlocked.Exchange(ref lastCheck, Stopwatch.GetTimestamp());
-                    Volatile.Write(ref checkedOnce, true);
-                }
+                kept[entry.Key] = entry;
             }
-            finally
-            {
-                if (File.Exists(temp))
-                {
-                    File.Delete(temp);
-                }
-            }
-        }
-    }
 
-    /// <summary>The file's entries for a write, under the lock: the in-memory snapshot when the file is unchanged since
-    /// it was loaded or written by this instance, else the file re-read.</summary>
-    private Dictionary<string, LearnedCapabilities> ReadCurrentForWrite()
-    {
-        var info = new FileInfo(Path);
-        if (!info.Exists)
-        {
-            return new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
-        }
-
-        lock (loadLock)
-        {
-            if (info.LastWriteTimeUtc.Ticks == stampTicks && info.Length == stampLength && LastLoadError is null)
-            {
-                return new Dictionary<string, LearnedCapabilities>(snapshot, StringComparer.Ordinal);
-            }
-        }
-
-        return ReadFile(Path, out _);
+            return kept;
+        });
     }
 
     /// <summary>Adds or replaces one observation (see <see cref="Record(IEnumerable{LearnedCapabilities})"/>).</summary>
     /// <param name="observation">The observation.</param>
     public void Record(LearnedCapabilities observation) => Record(new[] { observation ?? throw new ArgumentNullException(nameof(observation)) });
 
-    private FileStream AcquireLock()
+    private static JsonFileContent<Dictionary<string, LearnedCapabilities>> Parse(string path, JsonElement root)
     {
-        var deadline = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (Stopwatch.GetTimestamp() < deadline)
-            {
-                Thread.Sleep(20);
-            }
-        }
-    }
-
-    private void RefreshIfChanged(bool force)
-    {
-        var now = Stopwatch.GetTimestamp();
-        if (!force && Volatile.Read(ref checkedOnce) && now - Interlocked.Read(ref lastCheck) < CheckInterval)
-        {
-            return;
-        }
-
-        lock (loadLock)
-        {
-            Interlocked.Exchange(ref lastCheck, now);
-            Volatile.Write(ref checkedOnce, true);
-            var info = new FileInfo(Path);
-            if (!info.Exists)
-            {
-                snapshot = Empty;
-                stampTicks = -1;
-                stampLength = -1;
-                LastLoadError = null;
-                return;
-            }
-
-            if (info.LastWriteTimeUtc.Ticks == stampTicks && info.Length == stampLength)
-            {
-                return;
-            }
-
-            try
-            {
-                snapshot = ReadFile(Path, out var error);
-                LastLoadError = error;
-                stampTicks = info.LastWriteTimeUtc.Ticks;
-                stampLength = info.Length;
-            }
-            catch (IOException ex)
-            {
-                LastLoadError = "learned store " + Path + " could not be read: " + ex.Message;
-            }
-            catch (UnauthorizedAccessException ex)
-            {
-                LastLoadError = "learned store " + Path + " could not be read: " + ex.Message;
-            }
-        }
-    }
-
-    private static Dictionary<string, LearnedCapabilities> ReadFile(string path, out string? error)
-    {
-        error = null;
         var result = new Dictionary<string, LearnedCapabilities>(StringComparer.Ordinal);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        if (stream.Length > MaxFileBytes)
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("hosts", out var hosts) || hosts.ValueKind != JsonValueKind.Array)
         {
-            error = $"learned store {path} is larger than {MaxFileBytes / (1024 * 1024)} MiB and was ignored";
-            return result;
+            return new JsonFileContent<Dictionary<string, LearnedCapabilities>>(result, $"learned store {path} has no 'hosts' array and was ignored");
         }
 
-        try
+        foreach (var item in hosts.EnumerateArray())
         {
-            using var document = JsonDocument.Parse(stream);
-            if (!document.RootElement.TryGetProperty("hosts", out var hosts) || hosts.ValueKind != JsonValueKind.Array)
+            if (TryReadEntry(item, out var entry))
             {
-                error = $"learned store {path} has no 'hosts' array and was ignored";
-                return result;
-            }
-
-            foreach (var item in hosts.EnumerateArray())
-            {
-                if (TryReadEntry(item, out var entry))
-                {
-                    result[entry.Key] = entry;
-                }
+                result[entry.Key] = entry;
             }
         }
-        catch (JsonException ex)
-        {
-            error = $"learned store {path} is not valid JSON and was ignored: {ex.Message}";
-        }
 
-        return result;
+        return new JsonFileContent<Dictionary<string, LearnedCapabilities>>(result);
     }
 
     private static bool TryReadEntry(JsonElement item, [NotNullWhen(true)] out LearnedCapabilities? entry)
@@ -413,9 +264,9 @@ public sealed class LearnedCapabilityStore
 
     private static bool Flag(JsonElement item, string name) => item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
 
-    private static void Write(Stream stream, IEnumerable<LearnedCapabilities> entries)
+    private static void Write(Utf8JsonWriter writer, Dictionary<string, LearnedCapabilities> content)
     {
-        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        var entries = content.Values.OrderBy(c => c.Key, StringComparer.Ordinal);
         writer.WriteStartObject();
         writer.WriteNumber("version", 2);
         writer.WriteStartArray("hosts");

@@ -59,6 +59,10 @@ internal sealed class MtaStsResult
 /// (§3.3), and at least five minutes between failed fetches of the same id. No fallback to a parent domain (§3.4):
 /// only the recipient domain itself is asked.
 /// </summary>
+/// <remarks>The policies live in a <see cref="MtaStsPolicyStore"/>: with a file (<c>resolver.mtaStsCachePath</c>) they
+/// survive configuration reloads and restarts and are shared with other processes, which is what makes MTA-STS resist
+/// downgrades after first contact (RFC 8461 §5.1, §10); without one they are kept in memory. Either way there is no
+/// read-recency (LRU) eviction of policies: an unexpired <c>enforce</c> policy is the last to go when the store is full.</remarks>
 internal sealed class MtaStsClient
 {
     /// <summary>The least time between two failed fetches of the same policy id (RFC 8461 §3.3).</summary>
@@ -66,27 +70,49 @@ internal sealed class MtaStsClient
 
     private readonly PolicyFetcher fetcher;
     private readonly TimeProvider time;
-    private readonly TtlCache<CachedPolicy> policies;
+    private readonly MtaStsPolicyStore policies;
     private readonly TtlCache<FailedFetch> failures;
 
+    /// <summary>Creates a client whose policies are kept in memory only (at most <paramref name="capacity"/>).</summary>
     public MtaStsClient(PolicyFetcher fetcher, TimeProvider time, int capacity)
+        : this(fetcher, time, capacity, null)
+    {
+    }
+
+    /// <summary>Creates a client over a policy store (<see cref="MtaStsPolicyStore.Open"/>); with
+    /// <see langword="null"/>, policies are kept in memory only (at most <paramref name="capacity"/>).</summary>
+    /// <param name="fetcher">Fetches policies over HTTPS.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="capacity">The bound of the failed-fetch back-off cache and of the in-memory store.</param>
+    /// <param name="store">The durable store shared by clients and processes, or <see langword="null"/>.</param>
+    public MtaStsClient(PolicyFetcher fetcher, TimeProvider time, int capacity, MtaStsPolicyStore? store)
     {
         this.fetcher = fetcher;
         this.time = time;
-        policies = new TtlCache<CachedPolicy>(capacity);
+        policies = store ?? MtaStsPolicyStore.InMemory(time, capacity);
         failures = new TtlCache<FailedFetch>(capacity);
     }
+
+    /// <summary>Gets the policy store (a file's, or this client's memory).</summary>
+    public MtaStsPolicyStore Store => policies;
 
     public static string RecordName(string domain) => "_mta-sts." + domain;
 
     public static string PolicyHost(string domain) => "mta-sts." + domain;
 
     /// <summary>Tells whether an unexpired policy is cached (so a speculative address lookup of the policy host is not needed).</summary>
-    public bool HasCachedPolicy(string domain) => policies.TryGetFresh(domain, time.GetUtcNow(), out _);
+    public bool HasCachedPolicy(string domain) => policies.TryGet(domain, out _);
 
+    /// <summary>Forgets the failed-fetch back-off of a domain and, for an in-memory store, its policy. A policy in a
+    /// durable store is kept: it is the domain's downgrade resistance (RFC 8461 §10) and is replaced only by a newer
+    /// fetched policy (§5.1).</summary>
     public void Forget(string domain)
     {
-        policies.Remove(domain);
+        if (policies.Path is null)
+        {
+            policies.Remove(domain);
+        }
+
         failures.Remove(domain);
     }
 
@@ -94,7 +120,7 @@ internal sealed class MtaStsClient
     {
         var txt = await txtTask.ConfigureAwait(false);
         var now = time.GetUtcNow();
-        policies.TryGetFresh(domain, now, out var cached);
+        policies.TryGet(domain, out var cached);
 
         if (txt.IsFailure)
         {
@@ -129,9 +155,11 @@ internal sealed class MtaStsClient
         }
 
         PolicyFetchResult result;
+        var resolvedMissing = false;
         if (failures.TryGetFresh(domain, now, out var failed) && string.Equals(failed!.Id, record.Id, StringComparison.Ordinal))
         {
             result = failed.Result;
+            resolvedMissing = failed.HostMissing;
         }
         else
         {
@@ -143,7 +171,11 @@ internal sealed class MtaStsClient
             }
             else if (resolved.Missing || resolved.Addresses.Count == 0)
             {
-                result = new PolicyFetchResult(PolicyFetchKind.NoPolicy, "policy host " + host + " has no A or AAAA record");
+                // An unsigned NXDOMAIN or NODATA is forgeable, and the published record says a policy exists: this is
+                // not an authenticated "no policy" (only an HTTPS answer without a valid policy is, RFC 8461 §3.3), so
+                // it is a temporary failure that defers on first contact (§10).
+                resolvedMissing = true;
+                result = new PolicyFetchResult(PolicyFetchKind.Failed, domain + " published an MTA-STS record but " + host + " has no address (no A or AAAA record)");
             }
             else
             {
@@ -155,14 +187,17 @@ internal sealed class MtaStsClient
             {
                 failures.Remove(domain);
                 var policy = result.Policy!;
-                var fresh = new CachedPolicy(record.Id, policy, now, now + policy.MaxAge);
-                policies.Set(domain, fresh, now, fresh.Expires);
+                var fresh = new StoredMtaStsPolicy(domain, record.Id, policy, now, now + policy.MaxAge);
+
+                // Written at once (the fetch already cost an HTTPS round trip); a failed write is kept in memory and
+                // retried by the next one, never thrown (RFC 8461 §5.1: the policy is cached for max_age).
+                policies.Save(fresh);
                 return Apply(fresh, null, txt.Ttl, fetched: true);
             }
 
             if (!cancellationToken.IsCancellationRequested)
             {
-                failures.Set(domain, new FailedFetch(record.Id, result), now, now + FailedFetchBackoff);
+                failures.Set(domain, new FailedFetch(record.Id, result, resolvedMissing), now, now + FailedFetchBackoff);
             }
         }
 
@@ -178,6 +213,11 @@ internal sealed class MtaStsClient
             return new MtaStsResult { Evidence = new[] { new Evidence(EvidenceSource.MtaSts, detail + "; treated as no MTA-STS policy (RFC 8461 §3.3)") }, TxtTtl = txt.Ttl };
         }
 
+        if (resolvedMissing)
+        {
+            detail += "; on first contact this is what an attacker would cause, so delivery waits (RFC 8461 §3.3, §10)";
+        }
+
         return new MtaStsResult
         {
             TemporaryFailure = detail,
@@ -186,35 +226,10 @@ internal sealed class MtaStsClient
         };
     }
 
-    /// <summary>Builds the profile part of an MTA-STS result for a domain's MX hosts (RFC 8461 §4.1, §5).</summary>
-    public static DomainProfile ToProfile(string domain, MtaStsResult result, IReadOnlyList<string> mxHosts)
-    {
-        if (result.TemporaryFailure is not null)
-        {
-            return new DomainProfile(domain) { Status = ProfileStatus.TemporaryFailure, FailureKind = result.FailureKind, FailureReason = result.TemporaryFailure, Evidence = result.Evidence };
-        }
-
-        var policy = result.Policy;
-        if (policy is null || policy.Mode != MtaStsMode.Enforce || mxHosts.Count == 0)
-        {
-            return new DomainProfile(domain) { Evidence = result.Evidence };
-        }
-
-        var nonMatching = mxHosts.Where(h => !policy.Matches(h)).ToList();
-        var evidence = result.Evidence.Concat(nonMatching.Select(h => new Evidence(EvidenceSource.MtaSts, h + " does not match the policy's mx patterns; senders must not deliver to it (RFC 8461 §4.1)"))).ToArray();
-        if (nonMatching.Count == mxHosts.Count)
-        {
-            var reason = $"no MX host of {domain} ({string.Join(", ", mxHosts)}) matches its MTA-STS policy (mx {string.Join(", ", policy.MxPatterns)}); with mode enforce delivery must wait (RFC 8461 §4.1, §5)";
-            return new DomainProfile(domain) { Status = ProfileStatus.TemporaryFailure, FailureKind = TemporaryFailureKind.Lookup, FailureReason = reason, Evidence = evidence };
-        }
-
-        return new DomainProfile(domain) { TransportEnforced = true, Tls = new TlsRequirement(TlsMode.Pkix, policy.MxPatterns), Evidence = evidence };
-    }
-
     private static TemporaryFailureKind KindOf(DnsAnswer answer) =>
         answer.Outcome == DnsOutcome.Timeout ? TemporaryFailureKind.Timeout : TemporaryFailureKind.Lookup;
 
-    private static MtaStsResult Apply(CachedPolicy policy, string? note, TimeSpan txtTtl, bool fetched = false)
+    private static MtaStsResult Apply(StoredMtaStsPolicy policy, string? note, TimeSpan txtTtl, bool fetched = false)
     {
         var how = fetched ? "fetched now" : string.Format(CultureInfo.InvariantCulture, "cached since {0:yyyy-MM-dd HH:mm}Z", policy.Fetched.UtcDateTime);
         var supports = policy.Policy.Mode == MtaStsMode.Enforce ? LinkSecurityLevel.TransportSecure : LinkSecurityLevel.None;
@@ -228,6 +243,16 @@ internal sealed class MtaStsClient
         {
             new(EvidenceSource.MtaSts, $"policy id {policy.Id} ({how}): {policy.Policy}{mode}", supports, policy.Expires),
         };
+        if (policy.Policy.MaxAgeNote is { } capped)
+        {
+            evidence.Add(new Evidence(EvidenceSource.MtaSts, capped));
+        }
+
+        if (policy.Policy.DeclaredLevelProblem is { } levelProblem)
+        {
+            evidence.Add(new Evidence(EvidenceSource.MtaSts, levelProblem));
+        }
+
         if (note is not null)
         {
             evidence.Add(new Evidence(EvidenceSource.MtaSts, note));
@@ -236,34 +261,18 @@ internal sealed class MtaStsClient
         return new MtaStsResult { Policy = policy.Policy, PolicyId = policy.Id, PolicyExpires = policy.Expires, Evidence = evidence, TxtTtl = txtTtl };
     }
 
-    private sealed class CachedPolicy
-    {
-        public CachedPolicy(string id, MtaStsPolicy policy, DateTimeOffset fetched, DateTimeOffset expires)
-        {
-            Id = id;
-            Policy = policy;
-            Fetched = fetched;
-            Expires = expires;
-        }
-
-        public string Id { get; }
-
-        public MtaStsPolicy Policy { get; }
-
-        public DateTimeOffset Fetched { get; }
-
-        public DateTimeOffset Expires { get; }
-    }
-
     private sealed class FailedFetch
     {
-        public FailedFetch(string id, PolicyFetchResult result)
+        public FailedFetch(string id, PolicyFetchResult result, bool hostMissing)
         {
             Id = id;
             Result = result;
+            HostMissing = hostMissing;
         }
 
         public string Id { get; }
+
+        public bool HostMissing { get; }
 
         public PolicyFetchResult Result { get; }
     }

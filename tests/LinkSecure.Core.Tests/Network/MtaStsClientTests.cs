@@ -478,9 +478,9 @@ public class MtaStsClientTests
     }
 
     [Fact]
-    public async Task PolicyHostWithoutAddress_MeansNoPolicy()
+    public async Task PolicyHostWithoutAddress_WithNothingCached_IsTemporaryFailure()
     {
-        // Arrange
+        // Arrange: a published record, but NXDOMAIN for the policy host: forgeable, so not "no policy" (F14).
         var domain = DomainWithMx("nohost");
         fixture.Dns.AddTxt("_mta-sts." + domain, "v=STSv1; id=h1;");
         using var source = fixture.CreateSource();
@@ -489,7 +489,204 @@ public class MtaStsClientTests
         var profile = await source.GetProfileAsync(domain);
 
         // Assert
-        Assert.Equal(ProfileStatus.Ok, profile.Status);
-        Assert.Contains($"policy host mta-sts.{domain} has no A or AAAA record", profile.DescribeEvidence());
+        Assert.Equal(ProfileStatus.TemporaryFailure, profile.Status);
+        Assert.Equal(TemporaryFailureKind.Lookup, profile.FailureKind);
+        Assert.Contains($"{domain} published an MTA-STS record but mta-sts.{domain} has no address", profile.FailureReason);
+        Assert.Contains("on first contact this is what an attacker would cause, so delivery waits (RFC 8461 §3.3, §10)", profile.FailureReason);
+    }
+
+    [Fact]
+    public async Task PolicyHostWithoutAddress_WithACachedPolicy_TheCachedPolicyApplies()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("nohostcached");
+        fixture.PublishMtaSts(domain, "c1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        var path = NewCachePath();
+        await EvaluateAsync(Client(time, path), domain);
+
+        // Act: a new id, and the policy host's address gone; a new client over the same file (a restart).
+        fixture.Dns.Clear("_mta-sts." + domain);
+        fixture.Dns.AddTxt("_mta-sts." + domain, "v=STSv1; id=c2;");
+        fixture.Dns.Clear("mta-sts." + domain);
+        var result = await EvaluateAsync(Client(time, path), domain);
+
+        // Assert
+        Assert.Null(result.TemporaryFailure);
+        Assert.Equal("c1", result.PolicyId);
+        Assert.Equal(MtaStsMode.Enforce, result.Policy!.Mode);
+        var evidence = string.Join(" | ", result.Evidence.Select(e => e.Detail));
+        Assert.Contains($"policy id c2: {domain} published an MTA-STS record but mta-sts.{domain} has no address (no A or AAAA record); the cached policy still applies (RFC 8461 §3.3)", evidence);
+        Assert.Equal(1, fixture.Https.RequestCount("mta-sts." + domain));
+    }
+
+    [Fact]
+    public async Task TwoClientsOverOneFile_TheSecondUsesTheFirstsPolicyWithoutFetching()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("shared");
+        fixture.PublishMtaSts(domain, "s1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        var path = NewCachePath();
+        var first = Client(time, path);
+        await EvaluateAsync(first, domain);
+
+        // Act
+        var second = Client(time, path);
+        var cachedBefore = second.HasCachedPolicy(domain);
+        var result = await EvaluateAsync(second, domain);
+
+        // Assert
+        Assert.True(cachedBefore);
+        Assert.Equal("s1", result.PolicyId);
+        Assert.Equal(1, fixture.Https.RequestCount("mta-sts." + domain));
+        Assert.Contains(result.Evidence, e => e.Detail.StartsWith("policy id s1 (cached since", StringComparison.Ordinal));
+        Assert.Null(second.Store.LastLoadError);
+    }
+
+    [Fact]
+    public async Task DurablePolicy_KeepsApplyingAfterARestart_WhenTheRecordIsForgedAway()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("restart");
+        fixture.PublishMtaSts(domain, "r1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        var path = NewCachePath();
+        await EvaluateAsync(Client(time, path), domain);
+
+        // Act: an attacker removes _mta-sts after a restart (RFC 8461 §10).
+        fixture.Dns.Clear("_mta-sts." + domain);
+        time.Advance(TimeSpan.FromHours(3));
+        var result = await EvaluateAsync(Client(time, path), domain);
+
+        // Assert
+        Assert.Equal("r1", result.PolicyId);
+        Assert.Contains(result.Evidence, e => e.Detail.Contains("the cached policy still applies until it expires", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Forget_KeepsTheDurablePolicy()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("forget");
+        fixture.PublishMtaSts(domain, "f1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        var client = Client(time, NewCachePath());
+        await EvaluateAsync(client, domain);
+
+        // Act
+        client.Forget(domain);
+
+        // Assert
+        Assert.True(client.HasCachedPolicy(domain));
+    }
+
+    [Fact]
+    public async Task EnforcePolicies_SurviveACapacityOf16With100Domains()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domains = Enumerable.Range(0, 100).Select(i => DomainWithMx("many" + i)).ToList();
+        foreach (var domain in domains)
+        {
+            fixture.PublishMtaSts(domain, "m1", PolicyResponse.Policy("enforce", 86400, "*." + domain));
+        }
+
+        var path = NewCachePath();
+        var client = Client(time, path, capacity: 16);
+        foreach (var domain in domains)
+        {
+            await EvaluateAsync(client, domain);
+        }
+
+        // Act: the same client again, and a restarted one.
+        var again = new System.Collections.Generic.List<MtaStsResult>();
+        foreach (var domain in domains)
+        {
+            again.Add(await EvaluateAsync(client, domain));
+        }
+
+        var restarted = Client(time, path, capacity: 16);
+        var afterRestart = domains.Count(restarted.HasCachedPolicy);
+
+        // Assert
+        Assert.All(again, r => Assert.Equal(MtaStsMode.Enforce, r.Policy!.Mode));
+        Assert.All(domains, d => Assert.Equal(1, fixture.Https.RequestCount("mta-sts." + d)));
+        Assert.Equal(100, afterRestart);
+    }
+
+    [Fact]
+    public async Task LinkSecureKey_AppearsInTheEvidence_AndIsPersisted()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("lskey");
+        var policy = PolicyResponse.Policy("enforce", 86400, "*." + domain);
+        fixture.PublishMtaSts(domain, "l1", new PolicyResponse { Body = policy.Body + "linksecure: 3\r\n" });
+        var path = NewCachePath();
+
+        // Act
+        var fetched = await EvaluateAsync(Client(time, path), domain);
+        var cached = await EvaluateAsync(Client(time, path), domain);
+
+        // Assert
+        Assert.Equal(LinkSecurityLevel.BounceInsecure, fetched.Policy!.DeclaredLevel);
+        Assert.Contains(fetched.Evidence, e => e.Detail.StartsWith($"policy id l1 (fetched now): mode enforce, max_age 86400, mx *.{domain}; linksecure 3", StringComparison.Ordinal));
+        Assert.Equal(LinkSecurityLevel.BounceInsecure, cached.Policy!.DeclaredLevel);
+        Assert.Contains(cached.Evidence, e => e.Detail.Contains("; linksecure 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task InvalidLinkSecureValue_IsNotedAndThePolicyApplies()
+    {
+        // Arrange
+        var domain = DomainWithMx("lsbad");
+        var policy = PolicyResponse.Policy("enforce", 86400, "*." + domain);
+        fixture.PublishMtaSts(domain, "l2", new PolicyResponse { Body = policy.Body + "linksecure: 7\r\n" });
+        using var source = fixture.CreateSource();
+
+        // Act
+        var profile = await source.GetProfileAsync(domain);
+
+        // Assert
+        Assert.True(profile.TransportEnforced);
+        Assert.Contains("linksecure '7' is not a level from 1 to 4 and was ignored", profile.DescribeEvidence());
+    }
+
+    [Fact]
+    public async Task MaxAgeAboveOneYear_IsCappedAndThePolicyApplies()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var domain = DomainWithMx("longmaxage");
+        fixture.PublishMtaSts(domain, "y1", PolicyResponse.Policy("enforce", 40_000_000, "*." + domain));
+
+        // Act
+        var result = await EvaluateAsync(Client(time, null), domain);
+
+        // Assert
+        Assert.Equal(MtaStsMode.Enforce, result.Policy!.Mode);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(MtaStsPolicy.MaxMaxAgeSeconds), result.PolicyExpires);
+        Assert.Contains(result.Evidence, e => e.Detail == "max_age 40000000 is above the maximum of 31557600 seconds and was capped to it (RFC 8461 §3.2)");
+    }
+
+    private string NewCachePath() => System.IO.Path.Combine(fixture.Directory, "mta-sts-" + Guid.NewGuid().ToString("N") + ".json");
+
+    private MtaStsClient Client(TimeProvider time, string? cachePath, int capacity = 1000)
+    {
+        var fetcher = new PolicyFetcher(fixture.Https.Port, TimeSpan.FromSeconds(5), PolicyFetcher.LoadTrustAnchors(new[] { fixture.CaFile }));
+        return new MtaStsClient(fetcher, time, capacity, MtaStsPolicyStore.Open(cachePath, time));
+    }
+
+    private async Task<MtaStsResult> EvaluateAsync(MtaStsClient client, string domain)
+    {
+        var dns = new DnsLookup(new[] { System.Net.IPEndPoint.Parse(fixture.Dns.Address) }, fixture.Settings().Resolver, validating: false);
+        var txt = dns.QueryAsync(MtaStsClient.RecordName(domain), DnsClient.QueryType.TXT, default);
+        return await client.EvaluateAsync(domain, txt, async () =>
+        {
+            var a = await dns.QueryAsync(MtaStsClient.PolicyHost(domain), DnsClient.QueryType.A, default);
+            var addresses = a.Of<DnsClient.Protocol.ARecord>().Select(r => r.Address).ToList();
+            return new HostAddresses(addresses, a.IsFailure ? a.Describe() : null, addresses.Count == 0 && !a.IsFailure, a.Ttl);
+        }, default);
     }
 }

@@ -45,14 +45,14 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
     private readonly CancellationTokenSource disposal = new();
     private int lookups;
 
-    internal NetworkProfileSource(ResolverSettings settings, IReadOnlyList<X509Certificate2> trustAnchors, LearnedCapabilityStore? learned, TimeProvider timeProvider)
+    internal NetworkProfileSource(ResolverSettings settings, IReadOnlyList<X509Certificate2> trustAnchors, LearnedCapabilityStore? learned, MtaStsPolicyStore? policies, TimeProvider timeProvider)
     {
         this.settings = settings;
         time = timeProvider;
         this.learned = learned;
         Resolvers = DnsResolvers.Create(settings);
         dns = Resolvers.Lookup;
-        mtaSts = new MtaStsClient(new PolicyFetcher(settings.HttpsPort, settings.HttpsTimeout, trustAnchors), timeProvider, settings.CacheSize);
+        mtaSts = new MtaStsClient(new PolicyFetcher(settings.HttpsPort, settings.HttpsTimeout, trustAnchors), timeProvider, settings.CacheSize, policies);
         collector = new EvidenceCollector(dns, mtaSts);
         profiles = new TtlCache<CachedProfile>(settings.CacheSize);
         declarations = new TtlCache<RememberedDeclaration>(settings.CacheSize);
@@ -80,8 +80,9 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
 
     /// <summary>
     /// Builds the live source from the configuration: the DNS servers, validating resolvers, time limits and cache
-    /// size of <c>resolver</c>, the trust anchors of <c>resolver.caFiles</c> and the learned store at
-    /// <c>resolver.learnedStorePath</c> (relative paths against the configuration's folder). Whether network lookups
+    /// size of <c>resolver</c>, the trust anchors of <c>resolver.caFiles</c>, the learned store at
+    /// <c>resolver.learnedStorePath</c> and the durable MTA-STS cache (<c>resolver.mtaStsCachePath</c>; relative paths
+    /// against the configuration's folder). Whether network lookups
     /// are wanted at all (<see cref="ResolverSettings.Enabled"/>) is the caller's decision.
     /// </summary>
     /// <param name="settings">The configuration.</param>
@@ -101,8 +102,15 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         var clock = timeProvider ?? TimeProvider.System;
         var anchors = PolicyFetcher.LoadTrustAnchors(resolver.CaFiles.Select(settings.ResolvePath));
         var store = resolver.LearnedStorePath is { } path ? new LearnedCapabilityStore(settings.ResolvePath(path), clock) : null;
-        return new NetworkProfileSource(resolver, anchors, store, clock);
+        return new NetworkProfileSource(resolver, anchors, store, OpenPolicyStore(settings, clock), clock);
     }
+
+    /// <summary>Opens the durable MTA-STS policy cache the settings name (RFC 8461 §5.1, §10), or none.</summary>
+    internal static MtaStsPolicyStore? OpenPolicyStore(LinkSecureSettings settings, TimeProvider clock) =>
+        MtaStsPolicyStore.Open(settings.EffectiveMtaStsCachePath(), clock, Math.Max(settings.Resolver.CacheSize, 10_000));
+
+    /// <summary>Gets the durable MTA-STS policy cache file, or <see langword="null"/> when policies are kept in memory.</summary>
+    public string? MtaStsCachePath => mtaSts.Store.Path;
 
     /// <inheritdoc />
     public bool TryGetCached(string domain, [NotNullWhen(true)] out DomainProfile? profile)

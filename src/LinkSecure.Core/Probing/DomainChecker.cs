@@ -53,7 +53,7 @@ public sealed class DomainChecker : IDisposable
         }
 
         // The network source reads the same store instance, so it sees what this checker records at once.
-        network = new NetworkProfileSource(resolverSettings, anchors, store, time);
+        network = new NetworkProfileSource(resolverSettings, anchors, store, NetworkProfileSource.OpenPolicyStore(settings, time), time);
         resolver = new ProfileResolver(settings, database, resolverSettings.Enabled ? network : null, time);
         engine = new DecisionEngine(settings);
         probe = new SmtpProbe(new SmtpProbeOptions

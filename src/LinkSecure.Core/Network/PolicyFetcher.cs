@@ -63,7 +63,6 @@ internal sealed class PolicyFetcher
     public const string PolicyPath = "/.well-known/mta-sts.txt";
     private const int MaxHeaderBytes = 16 * 1024;
     private static readonly char[] Space = { ' ' };
-    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
 
     private readonly int port;
     private readonly TimeSpan timeout;
@@ -340,44 +339,20 @@ internal sealed class PolicyFetcher
 
         if (trustAnchors.Count > 0)
         {
-            using var custom = new X509Chain();
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            custom.ChainPolicy.ApplicationPolicy.Add(ServerAuth);
-            if (chain is not null)
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-
-#if NET
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(trustAnchors.ToArray());
-            if (custom.Build(leaf))
+            // The one chain validator shared with the SMTP probe (Probing/CertificateValidation.cs).
+            var intermediates = chain is null
+                ? new List<X509Certificate2>()
+                : chain.ChainElements.Cast<X509ChainElement>().Select(e => e.Certificate).Where(c => !string.Equals(c.Thumbprint, leaf.Thumbprint, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (Probing.CertificateValidation.TryBuildToAnchors(leaf, intermediates, trustAnchors, DateTime.UtcNow, out _, out var status))
             {
                 return true;
             }
-#else
-            foreach (var anchor in trustAnchors)
-            {
-                custom.ChainPolicy.ExtraStore.Add(anchor);
-            }
 
-            custom.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
-            custom.Build(leaf);
-            var root = custom.ChainElements.Count > 0 ? custom.ChainElements[custom.ChainElements.Count - 1].Certificate : null;
-            var onlyUntrustedRoot = custom.ChainStatus.All(s => s.Status is X509ChainStatusFlags.NoError or X509ChainStatusFlags.UntrustedRoot);
-            if (root is not null && onlyUntrustedRoot && trustAnchors.Any(a => string.Equals(a.Thumbprint, root.Thumbprint, StringComparison.OrdinalIgnoreCase)))
-            {
-                return true;
-            }
-#endif
-            problem = $"{host} certificate does not chain to a trusted root or to resolver.caFiles (issuer {leaf.Issuer}; {DescribeStatus(custom)})";
+            problem = $"{host} certificate does not chain to a trusted root or to resolver.caFiles (issuer {leaf.Issuer}; {status})";
             return false;
         }
 
-        problem = $"{host} certificate does not chain to a trusted root (issuer {leaf.Issuer}; {DescribeStatus(chain)}); an enterprise CA can be added with resolver.caFiles";
+        problem = $"{host} certificate does not chain to a trusted root (issuer {leaf.Issuer}; {(chain is null ? "chain could not be built" : Probing.CertificateValidation.Describe(chain))}); an enterprise CA can be added with resolver.caFiles";
         return false;
     }
 
@@ -395,16 +370,6 @@ internal sealed class PolicyFetcher
         }
 
         return null;
-    }
-
-    private static string DescribeStatus(X509Chain? chain)
-    {
-        if (chain is null || chain.ChainStatus.Length == 0)
-        {
-            return "chain could not be built";
-        }
-
-        return string.Join(", ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
     }
 
     private static string DescribeNames(X509Certificate2 leaf)

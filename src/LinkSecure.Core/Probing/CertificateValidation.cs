@@ -223,7 +223,14 @@ internal static class CertificateValidation
         return chain;
     }
 
-    private static bool TryBuildToAnchors(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> anchors, DateTime now, out string anchorName)
+    /// <summary>Builds the chain to the extra trust anchors only (<c>resolver.caFiles</c>, <c>--ca-file</c>); shared by
+    /// the SMTP probe and the MTA-STS policy fetcher.</summary>
+    internal static bool TryBuildToAnchors(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> anchors, DateTime now, out string anchorName) =>
+        TryBuildToAnchors(leaf, intermediates, anchors, now, out anchorName, out _);
+
+    /// <summary>As <see cref="TryBuildToAnchors(X509Certificate2, IReadOnlyList{X509Certificate2}, IReadOnlyList{X509Certificate2}, DateTime, out string)"/>,
+    /// with the chain status when it fails.</summary>
+    internal static bool TryBuildToAnchors(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> anchors, DateTime now, out string anchorName, out string status)
     {
         anchorName = string.Empty;
         using var chain = NewChain(intermediates, now);
@@ -232,6 +239,7 @@ internal static class CertificateValidation
         chain.ChainPolicy.CustomTrustStore.AddRange(anchors.ToArray());
         if (!chain.Build(leaf))
         {
+            status = Describe(chain);
             return false;
         }
 #else
@@ -246,10 +254,12 @@ internal static class CertificateValidation
         var clean = chain.ChainStatus.All(s => s.Status is X509ChainStatusFlags.NoError or X509ChainStatusFlags.UntrustedRoot);
         if (rootElement is null || !clean || !anchors.Any(a => string.Equals(a.Thumbprint, rootElement.Thumbprint, StringComparison.OrdinalIgnoreCase)))
         {
+            status = Describe(chain);
             return false;
         }
 #endif
         anchorName = RootName(chain);
+        status = string.Empty;
         return true;
     }
 
@@ -263,7 +273,8 @@ internal static class CertificateValidation
     private static string RootName(X509Chain chain) =>
         chain.ChainElements.Count == 0 ? "(unknown)" : chain.ChainElements[chain.ChainElements.Count - 1].Certificate.Subject;
 
-    private static string Describe(X509Chain chain)
+    /// <summary>The chain's status texts, for messages.</summary>
+    internal static string Describe(X509Chain chain)
     {
         var texts = chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct().ToList();
         return texts.Count == 0 ? "chain could not be built" : string.Join(", ", texts);

@@ -53,8 +53,8 @@ public class DecisionBenchmarks
 
         taggedHeaders.Add(new KeyValuePair<string, string>("Link-Security", "level=1; fallback=safe-part"));
         engine = new DecisionEngine(LinkSecureSettings.Default);
-        profiles["gmail.com"] = new DomainProfile("gmail.com") { DeclaredLevel = LinkSecurityLevel.TransportSecure, Tls = new TlsRequirement(TlsMode.Pkix, new[] { "*.gmail-smtp-in.l.google.com" }) };
-        profiles["partner.example"] = new DomainProfile("partner.example") { DeclaredLevel = LinkSecurityLevel.BounceInsecure, Tls = new TlsRequirement(TlsMode.Dane) };
+        profiles["gmail.com"] = new DomainProfile("gmail.com") { TransportEnforced = true, DeclaredLevel = LinkSecurityLevel.TransportSecure, Tls = new TlsRequirement(TlsMode.Pkix, new[] { "gmail-smtp-in.l.google.com", "*.gmail-smtp-in.l.google.com" }, "the MTA-STS policy") };
+        profiles["partner.example"] = new DomainProfile("partner.example") { TransportEnforced = true, DeclaredLevel = LinkSecurityLevel.BounceInsecure, Tls = new TlsRequirement(TlsMode.Pkix, new[] { "*.mx.partner.example" }, "the MTA-STS policy", daneRequired: true) };
         profiles["unknown.example"] = DomainProfile.Unknown("unknown.example");
     }
 

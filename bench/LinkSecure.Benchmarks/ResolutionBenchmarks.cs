@@ -57,7 +57,7 @@ public class ColdResolutionBenchmarks
         fetcher = new PolicyFetcher(https.Port, TimeSpan.FromSeconds(5), PolicyFetcher.LoadTrustAnchors(new[] { Path.Combine(directory, "test-ca.pem") }));
 
         var check = await ColdResolution();
-        if (check.Tls.Mode != TlsMode.Dane || !check.TransportEnforced)
+        if (!check.Tls.DaneRequired || !check.TransportEnforced)
         {
             throw new InvalidOperationException("benchmark domain did not resolve as expected: " + check.DescribeEvidence() + " " + check.FailureReason);
         }

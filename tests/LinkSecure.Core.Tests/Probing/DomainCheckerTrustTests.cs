@@ -339,6 +339,106 @@ public class DomainCheckerTrustTests
         CheckerKit.AssertBounce(result, EnhancedStatusCode.RequiredLevelNotMet);
     }
 
+    [Fact]
+    public async Task MtaStsEnforce_PolicyNamesInTwoRegistrableDomains_IsLevel1ButNotSecure_F2()
+    {
+        // Arrange: mx: mx1.<domain> plus a backup at another provider; one Exchange TLS domain cannot cover both, so the
+        // route could only check "some valid certificate", which the attacker's own certificate passes.
+        var domain = net.NewDomain("sts-multi");
+        var mx = "mx1." + domain;
+        var backup = "backup." + net.NewDomain("isp");
+        net.PublishMx(domain, mx, backup);
+        net.PublishMtaSts(domain, "p1", PolicyResponse.Policy("enforce", 86400, mx, backup));
+        using var certificate = net.Ca.Issue(new[] { mx, backup });
+        using var server = TestSmtpServer.Start(new SmtpBehaviour { HostName = mx, Certificate = certificate });
+        var settings = net.Settings();
+        using var checker = CheckerKit.Create(settings, server.Port, net.Ca.Root);
+
+        // Act
+        var result = await CheckAsync(checker, domain);
+
+        // Assert
+        var why = CheckerKit.Describe(result);
+        Assert.True(result.Profile.Level == LinkSecurityLevel.TransportSecure, why);
+        Assert.False(result.Profile.Tls.RouteFor(settings.Routing).Authenticates);
+        CheckerKit.AssertBounce(result, EnhancedStatusCode.RequiredLevelNotMet);
+        Assert.Contains("could not be verified from this server", result.Decision.UserExplanation);
+    }
+
+    [Fact]
+    public async Task MtaStsEnforce_DeclaredRecordLookupFails_StillLevel1Secure_F8()
+    {
+        // Arrange: the optional _linksecure lookup is dropped on the path (or the authoritative server SERVFAILs).
+        var domain = net.NewDomain("f8");
+        var mx = "mx1." + domain;
+        net.PublishMx(domain, mx);
+        net.PublishMtaSts(domain, "p1", PolicyResponse.Policy("enforce", 86400, mx));
+        net.Dns.SetFault("_linksecure." + domain, DnsFault.ServFail);
+        using var certificate = net.Ca.Issue(mx);
+        using var server = TestSmtpServer.Start(new SmtpBehaviour { HostName = mx, Certificate = certificate });
+        using var checker = CheckerKit.Create(net.Settings(), server.Port, net.Ca.Root);
+
+        // Act
+        var result = await CheckAsync(checker, domain);
+
+        // Assert: a declaration can only raise the level; its failed lookup must not defer a complete level 1.
+        var why = CheckerKit.Describe(result);
+        Assert.True(result.Profile.Level == LinkSecurityLevel.TransportSecure, why);
+        Assert.True(result.Decision.Kind == DecisionKind.Secure, why);
+        Assert.Equal(mx, result.Decision.Route!.TlsDomain);
+    }
+
+    [Fact]
+    public async Task DaneMitmWithSelfSignedCertificateAnnouncingLinkSecure4_DefersAndTheStoreDoesNotLiftTheDomain_F5()
+    {
+        // Arrange: a DANE domain whose probe is intercepted by a server with a self-signed certificate (no TLSA match)
+        // announcing LINKSECURE 4 31557600 and REQUIRETLS.
+        var domain = net.NewDomain("f5-dane");
+        var mx = "mx1." + domain;
+        net.PublishMx(domain, mx);
+        net.Dns.MarkSecure(domain);
+        using var genuine = ProbingFixture.SelfSigned(mx);
+        net.Dns.AddTlsa("_25._tcp." + mx, 3, 1, 1, CheckerKit.Spki256(genuine));
+        using var attacker = ProbingFixture.SelfSigned(mx);
+        using var server = TestSmtpServer.Start(new SmtpBehaviour
+        {
+            HostName = mx,
+            Certificate = attacker,
+            KeywordsAfterTls = KeywordsAfterTls("REQUIRETLS", "LINKSECURE 4 31557600"),
+        });
+        var directory = Directory.CreateTempSubdirectory("linksecure-f5-").FullName;
+        var settings = net.Settings(validating: true, extra: "\"learnedStorePath\": " + JsonSerializer.Serialize(Path.Combine(directory, "learned.json")));
+        try
+        {
+            DomainCheckResult result;
+            using (var checker = CheckerKit.Create(settings, server.Port, net.Ca.Root, LinkSecurityLevel.ForwardSecure))
+            {
+                // Act
+                result = await CheckAsync(checker, domain);
+                Assert.Null(await checker.FlushLearnedStoreAsync());
+            }
+
+            using var source = NetworkProfileSource.Create(settings);
+            var later = await source.GetProfileAsync(domain);
+
+            // Assert: the check defers (possible attack), the store keeps no keyword from the unauthenticated session, and
+            // the agent's later lookup does not make the DANE domain level 4.
+            CheckerKit.AssertDefer475(result, TemporaryFailureKind.PolicyViolation);
+            var store = new LearnedCapabilityStore(Path.Combine(directory, "learned.json"));
+            Assert.True(store.TryGet(domain, mx, out var learned), store.LastLoadError);
+            Assert.False(learned!.DaneMatched);
+            Assert.Equal(LinkSecurityLevel.None, learned.LinkSecureLevel);
+            Assert.False(learned.RequireTls);
+            Assert.Equal(LinkSecurityLevel.None, later.Level);
+            Assert.Equal(LinkSecurityLevel.None, later.DeclaredLevel);
+            Assert.True(later.Status == ProfileStatus.TemporaryFailure && later.FailureKind == TemporaryFailureKind.PolicyViolation, later.FailureReason + " | " + later.DescribeEvidence());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     // ---------------------------------------------------------------- DANE (RFC 7672)
 
     [Fact]
@@ -593,7 +693,13 @@ public class DomainCheckerTrustTests
             Assert.Contains("not counted", result.Profile.DescribeEvidence());
             CheckerKit.AssertBounce(result, EnhancedStatusCode.RequiredLevelNotMet);
 
-            // Assert: what was learned cannot lift this domain or another domain forged to the same MX later.
+            // Assert: the store holds the attacker's announcement (the session was PKIX-valid for its own name)...
+            var store = new LearnedCapabilityStore(Path.Combine(directory, "learned.json"));
+            Assert.True(store.TryGet(victim, attackerMx, out var learned), store.LastLoadError);
+            Assert.True(learned!.CertificateValid);
+
+            // ...but what was learned cannot lift this domain or another domain forged to the same MX later.
+            Assert.Contains(later.Evidence, e => e.Source == EvidenceSource.LearnedCapabilities && !e.Authenticated);
             Assert.Equal(LinkSecurityLevel.None, later.Level);
             Assert.Equal(LinkSecurityLevel.None, later.DeclaredLevel);
             Assert.Equal(LinkSecurityLevel.None, poisoned.Level);
@@ -674,7 +780,8 @@ public class DomainCheckerTrustTests
             using var source = NetworkProfileSource.Create(settings);
             var lookup = await source.GetProfileAsync(b);
 
-            // Assert: A's failed session was recorded, for A only.
+            // Assert: A's failed session was recorded, for A only; the agent's lookup of B read B's own observation.
+            Assert.Contains(lookup.Evidence, e => e.Source == EvidenceSource.LearnedCapabilities && e.Detail.Contains("STARTTLS, certificate valid", StringComparison.Ordinal));
             Assert.Equal(SmtpProbeOutcome.NoStartTls, attacked.Hosts.Single().Probes.Single().Outcome);
             CheckerKit.AssertBounce(attacked, EnhancedStatusCode.EncryptionNeeded);
             var store = new LearnedCapabilityStore(Path.Combine(directory, "learned.json"));

@@ -53,18 +53,21 @@ public class ResolvedMessageProcessorTests
         Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
         Assert.Equal("linksecure-dv.invalid", outcome.Override!.RoutingDomain.Domain);
         Assert.Equal(DeliveryQueueDomain.UseRecipientDomain, outcome.Override.DeliveryQueueDomain);
-        Assert.Equal("mx.partner.example", outcome.TlsDomain);
+        Assert.Equal("*.mx.partner.example", outcome.TlsDomain);
         var line = Assert.Single(harness.DecisionLines);
         Assert.Contains("decision=Secure", line);
+        Assert.Contains("route=linksecure-dv.invalid (DomainValidation, *.mx.partner.example)", line);
+        Assert.DoesNotContain("does not authenticate", line);
         Assert.Contains("recipientDomain=partner.example", line);
         Assert.Contains("senderDomain=contoso.example", line);
         Assert.Contains("elapsedUs=", line);
     }
 
     [Fact]
-    public void Tagged_NoMxPatterns_RoutesToCertificateValidationWithoutTlsDomain()
+    public void Tagged_DaneOnlyNoPinnedNames_BouncesCouldNotBeVerified()
     {
-        // Arrange
+        // Arrange: level 1 from DANE alone (RFC 7672 §2.2); Exchange cannot check TLSA records and no name is pinned,
+        // so no route of this server authenticates the MX hosts (docs/protocol.md §5).
         using var harness = new AgentHarness();
         harness.Profiles.WithCached("partner.example", 1);
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
@@ -73,8 +76,78 @@ public class ResolvedMessageProcessorTests
         harness.Pipeline.Submit(item);
 
         // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var ndr = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Bounced, ndr.Kind);
+        Assert.Null(ndr.Override);
+        Assert.Null(ndr.TlsDomain);
+        Assert.Equal("550", ndr.Response.StatusCode);
+        Assert.Equal("5.7.30", ndr.Response.EnhancedStatusCode);
+        Assert.Contains("could not be verified from this server", ndr.Response.DsnExplanation);
+        Assert.Contains("bob@partner.example", ndr.Response.DsnExplanation);
+        var line = Assert.Single(harness.DecisionLines);
+        Assert.Contains("decision=Bounce", line);
+    }
+
+    [Fact]
+    public void Tagged_NamesNoTlsDomainCovers_SafePartFallbackDowngrades()
+    {
+        // Arrange: the pinned names lie under two registrable domains, so no one Exchange TLS domain covers them and a
+        // CertificateValidation connector would accept any publicly trusted certificate.
+        using var harness = new AgentHarness();
+        harness.Profiles.WithCached("partner.example", 1, "*.mx.partner.example", "*.mail.hoster.example");
+        var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
         var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Null(outcome.Override);
+        Assert.Null(outcome.TlsDomain);
+        var text = Messages.Text(outcome.Mime);
+        Assert.Contains("Link-Security-Downgraded", text);
+        Assert.DoesNotContain("Confidential", text);
+        Assert.Contains("decision=Downgrade", Assert.Single(harness.DecisionLines));
+    }
+
+    [Fact]
+    public void AllowUnauthenticatedRoutes_NamesNoTlsDomainCovers_RoutesToCertificateValidationWithoutTlsDomain()
+    {
+        // Arrange: the administrator's opt-in restores the unauthenticated CertificateValidation route.
+        using var harness = new AgentHarness("""{ "routing": { "allowUnauthenticatedRoutes": true } }""");
+        harness.Profiles.WithCached("partner.example", 1, "*.mx.partner.example", "*.mail.hoster.example");
+        var item = Item(Messages.Create("level=1"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
         Assert.Equal("linksecure-cv.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Equal(DeliveryQueueDomain.UseRecipientDomain, outcome.Override.DeliveryQueueDomain);
+        Assert.Null(outcome.TlsDomain);
+        Assert.Contains("does not authenticate the server", Assert.Single(harness.DecisionLines));
+    }
+
+    [Fact]
+    public void AllowUnauthenticatedRoutes_DaneOnly_RoutesToEncryptionOnlyWithoutTlsDomain()
+    {
+        // Arrange
+        using var harness = new AgentHarness("""{ "routing": { "allowUnauthenticatedRoutes": true } }""");
+        harness.Profiles.WithCached("partner.example", 1);
+        var item = Item(Messages.Create("level=1"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Equal("linksecure-eo.invalid", outcome.Override!.RoutingDomain.Domain);
         Assert.Null(outcome.TlsDomain);
     }
 
@@ -83,7 +156,7 @@ public class ResolvedMessageProcessorTests
     {
         // Arrange
         using var harness = new AgentHarness();
-        harness.Profiles.WithCached("partner.example", 1);
+        harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
         harness.Pipeline.TransportRules.Add(new TransportRule(_ => true, "Link-Security", "level=1"));
         var item = Item(Messages.Create(), "bob@partner.example");
 
@@ -93,7 +166,9 @@ public class ResolvedMessageProcessorTests
         // Assert
         var trace = harness.Pipeline.Trace;
         Assert.True(trace.FindIndex(t => t.Contains("TransportRule")) < trace.FindIndex(t => t.Contains("LinkSecure")));
-        Assert.NotNull(Assert.Single(harness.Pipeline.Outcomes).Override);
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal("linksecure-dv.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Equal("mx.partner.example", outcome.TlsDomain);
     }
 
     [Fact]
@@ -186,7 +261,7 @@ public class ResolvedMessageProcessorTests
     {
         // Arrange
         using var harness = new AgentHarness();
-        harness.Profiles.WithCached("secure.example", 2).WithTemporaryFailure("flaky.example");
+        harness.Profiles.WithCached("secure.example", 2, "*.mx.secure.example").WithTemporaryFailure("flaky.example");
         harness.Pipeline.ForkKeepsProperties = forkKeepsProperties;
         var item = new SimMailItem(
             Messages.Create("level=1; fallback=safe-part", withSafePart: true),
@@ -208,8 +283,10 @@ public class ResolvedMessageProcessorTests
         Assert.Equal(5, harness.Pipeline.Outcomes.Count);
         Assert.Null(outcomes["ann@contoso.example"].Override);
         Assert.Equal(OutcomeKind.Delivered, outcomes["ann@contoso.example"].Kind);
-        Assert.Equal("linksecure-cv.invalid", outcomes["bob@secure.example"].Override!.RoutingDomain.Domain);
-        Assert.Equal("linksecure-cv.invalid", outcomes["eve@secure.example"].Override!.RoutingDomain.Domain);
+        Assert.Equal("linksecure-dv.invalid", outcomes["bob@secure.example"].Override!.RoutingDomain.Domain);
+        Assert.Equal("linksecure-dv.invalid", outcomes["eve@secure.example"].Override!.RoutingDomain.Domain);
+        Assert.Equal("*.mx.secure.example", outcomes["bob@secure.example"].TlsDomain);
+        Assert.Equal("*.mx.secure.example", outcomes["eve@secure.example"].TlsDomain);
         Assert.Contains("Link-Security-Downgraded", Messages.Text(outcomes["cat@plain.example"].Mime));
         Assert.DoesNotContain("Link-Security-Downgraded", Messages.Text(outcomes["bob@secure.example"].Mime));
         Assert.Equal(OutcomeKind.Deferred, outcomes["dan@flaky.example"].Kind);
@@ -222,7 +299,7 @@ public class ResolvedMessageProcessorTests
     {
         // Arrange
         using var harness = new AgentHarness();
-        harness.Profiles.WithCached("secure.example", 1);
+        harness.Profiles.WithCached("secure.example", 1, "mx.secure.example");
         var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@secure.example", "cat@plain.example");
 
         // Act
@@ -255,7 +332,7 @@ public class ResolvedMessageProcessorTests
     {
         // Arrange
         using var harness = new AgentHarness();
-        harness.Profiles.WithCached("secure.example", 1);
+        harness.Profiles.WithCached("secure.example", 1, "mx.secure.example");
         var item = new SimMailItem(
             Messages.Create("level=1; fallback=safe-part", withSafePart: true),
             new[] { new SimRecipient("bob@secure.example"), new SimRecipient("cat@plain.example") },
@@ -266,7 +343,7 @@ public class ResolvedMessageProcessorTests
 
         // Assert
         var outcomes = harness.Pipeline.Outcomes.ToDictionary(o => o.Address);
-        Assert.NotNull(outcomes["bob@secure.example"].Override);
+        Assert.Equal("linksecure-dv.invalid", outcomes["bob@secure.example"].Override!.RoutingDomain.Domain);
         Assert.Equal(OutcomeKind.Bounced, outcomes["cat@plain.example"].Kind);
         Assert.Contains("TNEF", outcomes["cat@plain.example"].Response.DsnExplanation);
     }
@@ -302,11 +379,33 @@ public class ResolvedMessageProcessorTests
         Assert.Null(outcome.Override);
     }
 
+    private const string SmartHostConfig = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid" } }""";
+
     [Fact]
-    public void SmartHostMode_RoutesToRelayDomainByOverrideQueue()
+    public void SmartHostMode_RelayDoesNotAuthenticate_BouncesCouldNotBeVerified()
+    {
+        // Arrange: the generic relay receives no per-recipient requirement, so it is not known to enforce the pinned names.
+        using var harness = new AgentHarness(SmartHostConfig);
+        harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
+        var item = Item(Messages.Create("level=1"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var ndr = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Bounced, ndr.Kind);
+        Assert.Null(ndr.Override);
+        Assert.Equal("5.7.30", ndr.Response.EnhancedStatusCode);
+        Assert.Contains("could not be verified from this server", ndr.Response.DsnExplanation);
+    }
+
+    [Fact]
+    public void SmartHostMode_AllowUnauthenticatedRoutes_RoutesToRelayDomainByOverrideQueue()
     {
         // Arrange
-        var config = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid" } }""";
+        var config = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid", "allowUnauthenticatedRoutes": true } }""";
         using var harness = new AgentHarness(config);
         harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
@@ -316,6 +415,7 @@ public class ResolvedMessageProcessorTests
 
         // Assert
         var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
         Assert.Equal("relay.linksecure.invalid", outcome.Override!.RoutingDomain.Domain);
         Assert.Equal(DeliveryQueueDomain.UseOverrideDomain, outcome.Override.DeliveryQueueDomain);
         Assert.Null(outcome.TlsDomain);
@@ -363,16 +463,18 @@ public class ResolvedMessageProcessorTests
     {
         // Arrange
         using var harness = new AgentHarness("""{ "enforceForAllMail": true }""");
-        harness.Profiles.WithCached("secure.example", 1);
-        var item = Item(Messages.Create(), "bob@secure.example", "cat@plain.example");
+        harness.Profiles.WithCached("secure.example", 1, "mx.secure.example").WithCached("dane.example", 1);
+        var item = Item(Messages.Create(), "bob@secure.example", "cat@plain.example", "dan@dane.example");
 
         // Act
         harness.Pipeline.Submit(item);
 
         // Assert
         var outcomes = harness.Pipeline.Outcomes.ToDictionary(o => o.Address);
-        Assert.NotNull(outcomes["bob@secure.example"].Override);
+        Assert.Equal("linksecure-dv.invalid", outcomes["bob@secure.example"].Override!.RoutingDomain.Domain);
         Assert.Equal(OutcomeKind.Delivered, outcomes["cat@plain.example"].Kind);
         Assert.Null(outcomes["cat@plain.example"].Override);
+        Assert.Equal(OutcomeKind.Delivered, outcomes["dan@dane.example"].Kind);
+        Assert.Null(outcomes["dan@dane.example"].Override);
     }
 }

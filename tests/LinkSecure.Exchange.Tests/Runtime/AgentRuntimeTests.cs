@@ -11,11 +11,13 @@ namespace LinkSecure.Exchange.Tests.Runtime;
 /// <summary>Configuration load and reload: valid, invalid (last good kept, every error logged), deleted (defaults).</summary>
 public class AgentRuntimeTests
 {
-    private const string CustomRouting = """{ "routing": { "certificateValidationDomain": "cv.custom.invalid" } }""";
+    private const string CustomRouting = """{ "routing": { "domainValidationDomain": "dv.custom.invalid" } }""";
 
+    /// <summary>The routing domain a Secure recipient gets: the domain pins its MX names, so the authenticating
+    /// DomainValidation route carries it (docs/protocol.md §5), and the route shows which settings are in force.</summary>
     private static string RouteFor(AgentHarness harness)
     {
-        harness.Profiles.WithCached("partner.example", 1);
+        harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
         harness.Pipeline.Outcomes.Clear();
         harness.Pipeline.Submit(new SimMailItem(Messages.Create("level=1"), new[] { new SimRecipient("bob@partner.example") }));
         return harness.Pipeline.Outcomes.Single().Override!.RoutingDomain.Domain;
@@ -48,7 +50,7 @@ public class AgentRuntimeTests
 
         // Assert
         Assert.Equal("embedded defaults", harness.Runtime.Current.Origin);
-        Assert.Equal("linksecure-cv.invalid", route);
+        Assert.Equal("linksecure-dv.invalid", route);
     }
 
     [Fact]
@@ -62,7 +64,7 @@ public class AgentRuntimeTests
 
         // Assert
         Assert.Equal(harness.ConfigPath, harness.Runtime.Current.Origin);
-        Assert.Equal("cv.custom.invalid", route);
+        Assert.Equal("dv.custom.invalid", route);
     }
 
     [Fact]
@@ -94,7 +96,7 @@ public class AgentRuntimeTests
 
         // Assert
         Assert.True(reloaded, "the watcher did not reload the configuration");
-        Assert.Equal("cv.custom.invalid", RouteFor(harness));
+        Assert.Equal("dv.custom.invalid", RouteFor(harness));
     }
 
     [Fact]
@@ -114,7 +116,7 @@ public class AgentRuntimeTests
         var error = harness.AgentLines.First(l => l.Contains("is invalid"));
         Assert.Contains("$.routing.encryptionOnlyDomain", error);
         Assert.Contains("$.bogus", error);
-        Assert.Equal("cv.custom.invalid", RouteFor(harness));
+        Assert.Equal("dv.custom.invalid", RouteFor(harness));
     }
 
     [Fact]
@@ -129,7 +131,7 @@ public class AgentRuntimeTests
 
         // Assert
         Assert.True(reverted, "deleting the file did not restore the defaults");
-        Assert.Equal("linksecure-cv.invalid", RouteFor(harness));
+        Assert.Equal("linksecure-dv.invalid", RouteFor(harness));
     }
 
     [Fact]

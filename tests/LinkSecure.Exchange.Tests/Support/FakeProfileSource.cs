@@ -21,16 +21,32 @@ internal sealed class FakeProfileSource : IDomainProfileSource
 
     public int LookupCount => Volatile.Read(ref lookups);
 
-    public static DomainProfile Profile(string domain, int level, params string[] mx) =>
-        level == 0
-            ? DomainProfile.Unknown(domain)
-            : new DomainProfile(domain)
+    /// <summary>Builds a profile the way the core does (docs/protocol.md §3): level 0 is an unknown domain; a level of 1 or
+    /// more rests on transport-enforcing evidence (<see cref="DomainProfile.TransportEnforced"/>). With <paramref name="mx"/>
+    /// the evidence pins those MX names, as an MTA-STS <c>enforce</c> policy does (an authenticating DomainValidation route
+    /// when one TLS domain covers them); without, it is DANE on every MX of a DNSSEC-secure MX RRset, which pins no names
+    /// (no route of Exchange authenticates it).</summary>
+    public static DomainProfile Profile(string domain, int level, params string[] mx)
+    {
+        if (level == 0)
+        {
+            return DomainProfile.Unknown(domain);
+        }
+
+        var pinned = mx.Length > 0;
+        var declared = (LinkSecurityLevel)level;
+        return new DomainProfile(domain)
+        {
+            DeclaredLevel = declared,
+            TransportEnforced = true,
+            Tls = pinned ? new TlsRequirement(TlsMode.Pkix, mx, "the MTA-STS policy") : new TlsRequirement(TlsMode.Dane, null, null, daneRequired: true),
+            Evidence = new[]
             {
-                DeclaredLevel = (LinkSecurityLevel)level,
-                TransportEnforced = true,
-                Tls = new TlsRequirement(TlsMode.Pkix, mx),
-                Evidence = new[] { new Evidence(EvidenceSource.AdminOverride, "test profile", (LinkSecurityLevel)level) },
-            };
+                new Evidence(pinned ? EvidenceSource.MtaSts : EvidenceSource.Dane, pinned ? "test profile: enforced MTA-STS policy" : "test profile: DANE usable on every MX", LinkSecurityLevel.TransportSecure) { Authenticated = true },
+                new Evidence(EvidenceSource.DeclaredRecord, "test profile: authenticated declaration", declared) { Authenticated = true },
+            },
+        };
+    }
 
     public FakeProfileSource WithCached(string domain, int level, params string[] mx)
     {

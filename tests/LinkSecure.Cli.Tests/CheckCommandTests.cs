@@ -66,14 +66,14 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         Assert.StartsWith(domain + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", output);
         Assert.Contains("NoStartTls", output);
         Assert.Contains("STARTTLS not offered", output);
-        Assert.Contains("did not offer STARTTLS", output);
+        Assert.Contains("no STARTTLS (or the handshake failed)", output);
         Assert.Contains("\"startTls\": false", File.ReadAllText(store));
     }
 
     [Fact]
-    public async Task LinkSecureAndRequireTls_AreLearnedWithTheirMaxAge_Level3()
+    public async Task LinkSecureFromAnUnsignedMxSet_IsShownButNotCounted_Level0()
     {
-        // Arrange
+        // Arrange: a PKIX-valid MX announcing LINKSECURE 2 and REQUIRETLS, found through unsigned DNS.
         var domain = fixture.Domain("declared");
         using var certificate = fixture.Network.Ca.Issue("mx." + domain);
         using var server = TestSmtpServer.Start(new SmtpBehaviour
@@ -86,14 +86,42 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         // Act
         var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "3"));
 
-        // Assert
-        Assert.True(code == 0, output + error);
-        Assert.StartsWith(domain + ": level 3, meets required level 3", output);
+        // Assert: an attacker who forges the MX answer could run exactly this server, so nothing counts.
+        Assert.Equal(1, code);
+        Assert.StartsWith(domain + ": level 0, BELOW required level 3", output);
         Assert.Contains("REQUIRETLS, LINKSECURE 2 86400", output);
-        Assert.Contains("every MX announced LINKSECURE 2 or higher", output);
+        Assert.Contains("LINKSECURE not counted: the host is not in an authenticated MX set", output);
+        Assert.DoesNotContain("meets", output.Split('\n')[0]);
+        Assert.True(error.Length == 0 || !error.Contains("Exception", StringComparison.Ordinal), error);
         using var learned = JsonDocument.Parse(File.ReadAllText(store));
         var host = learned.RootElement.GetProperty("hosts")[0];
+        Assert.Equal(domain, host.GetProperty("domain").GetString());
         Assert.Equal(2, host.GetProperty("linkSecureLevel").GetInt32());
+    }
+
+    [Fact]
+    public async Task LinkSecureFromASecureMxSet_InAnAuthenticatedSession_Counts_Level2()
+    {
+        // Arrange: the same server, but the MX RRset is DNSSEC-secure from the named validating resolver.
+        var domain = fixture.Domain("declaredsigned");
+        fixture.Network.Dns.MarkSecure(domain);
+        using var certificate = fixture.Network.Ca.Issue("mx." + domain);
+        using var server = TestSmtpServer.Start(new SmtpBehaviour
+        {
+            Certificate = certificate,
+            KeywordsAfterTls = new[] { "PIPELINING", "REQUIRETLS", "LINKSECURE 2 86400" },
+        });
+        var config = fixture.WriteConfig(out var store);
+
+        // Act
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "2", "--validating-dns-server", fixture.Network.Dns.Address));
+
+        // Assert: level 2 (REQUIRETLS does not lift it to 3: no route sends the REQUIRETLS parameter).
+        Assert.True(code == 0, output + error);
+        Assert.StartsWith(domain + ": level 2, meets required level 2", output);
+        Assert.Contains("every MX announced LINKSECURE 2 or higher in an authenticated session", output);
+        using var learned = JsonDocument.Parse(File.ReadAllText(store));
+        var host = learned.RootElement.GetProperty("hosts")[0];
         Assert.True(host.GetProperty("requireTls").GetBoolean());
         Assert.Equal(TimeSpan.FromSeconds(86400), host.GetProperty("expires").GetDateTimeOffset() - host.GetProperty("observed").GetDateTimeOffset());
     }

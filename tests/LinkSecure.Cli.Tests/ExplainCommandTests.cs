@@ -120,7 +120,28 @@ public class ExplainCommandTests
     }
 
     [Fact]
-    public async Task ExtraDatabase_TakesPrecedence()
+    public async Task ExtraDatabase_EntryWithPinnedNames_GivesTheAuthenticatedDomainValidationRoute()
+    {
+        // Arrange
+        var db = Path.GetTempFileName();
+        await File.WriteAllTextAsync(db, """{ "version": 1, "domains": [ { "domain": "smallshop.example", "level": 2, "mx": [ "*.mx.smallshop.example" ], "source": "test" } ] }""");
+        try
+        {
+            // Act
+            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", db, "--rcpt", "bob@smallshop.example");
+
+            // Assert
+            Assert.Equal(0, code);
+            Assert.Contains("Secure via linksecure-dv.invalid (DomainValidation, *.mx.smallshop.example)", output);
+        }
+        finally
+        {
+            File.Delete(db);
+        }
+    }
+
+    [Fact]
+    public async Task ExtraDatabase_EntryWithoutPinnedNames_GivesNoSecureDecision()
     {
         // Arrange
         var db = Path.GetTempFileName();
@@ -132,7 +153,8 @@ public class ExplainCommandTests
 
             // Assert
             Assert.Equal(0, code);
-            Assert.Contains("Secure via linksecure-cv.invalid", output);
+            Assert.DoesNotContain("Secure via", output);
+            Assert.Contains("pins no MX names", output);
         }
         finally
         {

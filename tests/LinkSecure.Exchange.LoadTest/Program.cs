@@ -53,7 +53,7 @@ internal static class Program
         // Deploy a copy, as an installer would, with a configuration beside the DLL.
         var agentDir = Path.Combine(Path.GetTempPath(), "linksecure-loadtest", Guid.NewGuid().ToString("N"));
         CopyDirectory(published, agentDir);
-        File.WriteAllText(Path.Combine(agentDir, "LinkSecure.config.json"), "{ \"overrides\": [ { \"domain\": \"partner.example\", \"level\": 2, \"mx\": [ \"*.mx.partner.example\" ] } ] }");
+        File.WriteAllText(Path.Combine(agentDir, "LinkSecure.config.json"), "{ \"overrides\": [ { \"domain\": \"partner.example\", \"level\": 2, \"mx\": [\"*.mx.partner.example\"] } ] }");
 
         RoutingAgentFactory? factory = null;
         Check("Assembly.LoadFrom + CreateInstance of the factory by type name", () =>
@@ -252,7 +252,7 @@ internal static class Program
         Assert(outcomes.Count == 3, "expected 3 outcomes, got " + outcomes.Count);
         Assert(outcomes["ann@contoso.example"].Kind == OutcomeKind.Delivered && outcomes["ann@contoso.example"].Override is null, "internal recipient was altered");
         var bob = outcomes["bob@partner.example"];
-        Assert(bob.Kind == OutcomeKind.Delivered && bob.Override?.RoutingDomain.Domain == "linksecure-dv.invalid" && bob.Override.DeliveryQueueDomain == DeliveryQueueDomain.UseRecipientDomain && bob.TlsDomain == "*.mx.partner.example", "partner.example not routed to the authenticating DomainValidation connector with its pinned TLS domain");
+        Assert(bob.Kind == OutcomeKind.Delivered && bob.Override?.RoutingDomain.Domain == "linksecure-dv.invalid" && bob.Override.DeliveryQueueDomain == DeliveryQueueDomain.UseRecipientDomain && bob.TlsDomain == "*.mx.partner.example", "partner.example not routed to the authenticating DomainValidation connector with TLS domain *.mx.partner.example");
 
         // plain.example is not link-secure: it gets the core's downgraded copy — the safe part only, no route override.
         var cat = outcomes["cat@plain.example"];

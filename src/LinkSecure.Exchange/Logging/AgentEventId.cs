@@ -15,11 +15,25 @@ internal enum AgentEventId
     /// <summary>The agent factory was closed (transport service stopping).</summary>
     Stopped = 1003,
 
+    /// <summary>The DNSSEC self-test of a new network source passed: the trusted resolver validates (the message names it).</summary>
+    DnssecSelfTestPassed = 1004,
+
     /// <summary>The configuration file is invalid: the last good settings stay in force; every error is listed.</summary>
     ConfigurationInvalid = 2001,
 
     /// <summary>The NLog configuration could not be loaded: decision logging is off.</summary>
     LoggingUnavailable = 2002,
+
+    /// <summary>The DNSSEC self-test of a new network source did not pass (not validating, no validator, failed or timed
+    /// out): DANE and signed declarations will not be used.</summary>
+    DnssecSelfTestFailed = 2003,
+
+    /// <summary>A warning about the resolver configuration of a new network source (one event per warning).</summary>
+    ResolverWarning = 2004,
+
+    /// <summary>An opt-in that weakens the trust rule is on (<c>resolver.acceptUnauthenticatedDeclarations</c> or
+    /// <c>routing.allowUnauthenticatedRoutes</c>): tagged mail is protected against passive eavesdroppers only.</summary>
+    UnauthenticatedOptIn = 2005,
 
     /// <summary>The agent factory failed to start: the agent is inert and lets mail pass untouched.</summary>
     FactoryFailed = 3001,

@@ -4,8 +4,10 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Database;
+using LinkSecure.Core.Network;
 using LinkSecure.Core.Profiles;
 using LinkSecure.Exchange.Downgrade;
 using LinkSecure.Exchange.Logging;
@@ -40,6 +42,10 @@ internal sealed class AgentRuntimeOptions
 
     /// <summary>Gets or sets a value indicating whether to watch the configuration file for changes.</summary>
     public bool WatchConfiguration { get; set; } = true;
+
+    /// <summary>Gets or sets how long the DNSSEC self-test of a new network source may take before it is reported as
+    /// not finished (it runs in the background; no thread waits for it).</summary>
+    public TimeSpan SelfTestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -110,14 +116,18 @@ internal sealed class AgentRuntime : IDisposable
             {
                 if (!File.Exists(ConfigPath))
                 {
-                    Swap(AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time, options.CreateNetwork));
+                    var defaults = AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time, options.CreateNetwork);
+                    Swap(defaults);
                     Log.Lifecycle(AgentEventId.ConfigurationAbsent, EventLogEntryType.Warning, $"{ConfigPath} is absent: embedded defaults are in force.");
+                    Announce(defaults);
                     return true;
                 }
 
                 var settings = LinkSecureSettings.LoadFile(ConfigPath);
-                Swap(AgentState.Build(settings, ConfigPath, options.Network, options.Time, options.CreateNetwork));
+                var state = AgentState.Build(settings, ConfigPath, options.Network, options.Time, options.CreateNetwork);
+                Swap(state);
                 Log.Lifecycle(AgentEventId.ConfigurationReloaded, EventLogEntryType.Information, $"{ConfigPath} loaded (generation {Generation}).");
+                Announce(state);
                 return true;
             }
             catch (DocumentException ex)
@@ -180,6 +190,7 @@ internal sealed class AgentRuntime : IDisposable
                 Log.Lifecycle(AgentEventId.ConfigurationAbsent, EventLogEntryType.Warning, $"{ConfigPath} is absent: embedded defaults are in force.");
             }
 
+            Announce(state);
             return state;
         }
 #pragma warning disable CA1031 // The embedded database is part of the build; if even it fails, decide with an empty one.
@@ -187,8 +198,120 @@ internal sealed class AgentRuntime : IDisposable
 #pragma warning restore CA1031
         {
             Log.Lifecycle(AgentEventId.FactoryFailed, EventLogEntryType.Error, "The embedded known-domain database could not be loaded; deciding without it.", ex);
-            return AgentState.Build(SettingsWithoutEmbeddedDatabase(), "embedded defaults (no database)", options.Network, options.Time);
+            var fallback = AgentState.Build(SettingsWithoutEmbeddedDatabase(), "embedded defaults (no database)", options.Network, options.Time);
+            Announce(fallback);
+            return fallback;
         }
+    }
+
+    /// <summary>
+    /// Logs what a new generation means for the trust rule: a Warning for each opt-in that weakens it, and, when the
+    /// generation created its own network source, each resolver warning and (in the background) the DNSSEC self-test.
+    /// Only logging; never throws, never waits.
+    /// </summary>
+    private void Announce(AgentState state)
+    {
+        try
+        {
+            const string PassiveOnly = " is on: tagged mail is protected against passive eavesdroppers only";
+            if (state.Settings.Resolver.AcceptUnauthenticatedDeclarations)
+            {
+                Log.Lifecycle(AgentEventId.UnauthenticatedOptIn, EventLogEntryType.Warning, "resolver.acceptUnauthenticatedDeclarations" + PassiveOnly + " (declarations an attacker on the path can forge count toward levels; " + state.Origin + ").");
+            }
+
+            if (state.Settings.Routing.AllowUnauthenticatedRoutes)
+            {
+                Log.Lifecycle(AgentEventId.UnauthenticatedOptIn, EventLogEntryType.Warning, "routing.allowUnauthenticatedRoutes" + PassiveOnly + " (routes that do not authenticate the receiving server carry Secure recipients; " + state.Origin + ").");
+            }
+
+            if (state.OwnedNetwork is { } network)
+            {
+                foreach (var warning in network.ResolverWarnings)
+                {
+                    Log.Lifecycle(AgentEventId.ResolverWarning, EventLogEntryType.Warning, warning);
+                }
+
+                StartSelfTest(network);
+            }
+        }
+#pragma warning disable CA1031 // Runs in the factory constructor or on a timer thread inside EdgeTransport.exe: nothing may escape.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.Warn("announcing the configuration generation failed: " + ex.Message);
+        }
+    }
+
+    /// <summary>Starts the DNSSEC self-test of a new network source on the thread pool and returns at once; a continuation
+    /// logs the result with the resolver description (event 1004 when it passes, 2003 otherwise or when it does not finish
+    /// within <see cref="AgentRuntimeOptions.SelfTestTimeout"/>).</summary>
+    private void StartSelfTest(NetworkProfileSource network)
+    {
+        var timeout = options.SelfTestTimeout;
+        var description = network.ResolverDescription;
+        var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            // Task.Run: not even the synchronous start of the test runs on the caller's (transport) thread.
+            var test = Task.Run(() => network.SelfTestAsync(cancellation.Token), CancellationToken.None);
+            var deadline = Task.Delay(timeout + TimeSpan.FromSeconds(1), CancellationToken.None);
+            _ = Task.WhenAny(test, deadline).ContinueWith(
+                _ =>
+                {
+                    try
+                    {
+                        LogSelfTest(test, description, timeout);
+                    }
+#pragma warning disable CA1031 // A continuation on a pool thread inside EdgeTransport.exe: nothing may escape.
+                    catch (Exception)
+#pragma warning restore CA1031
+                    {
+                    }
+                    finally
+                    {
+                        // Observe a late fault so that it never surfaces as an unobserved task exception.
+                        _ = test.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                        _ = test.ContinueWith(_ => cancellation.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+        }
+#pragma warning disable CA1031 // Starting a background test must never fail the start or the reload.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            cancellation.Dispose();
+            Log.Lifecycle(AgentEventId.DnssecSelfTestFailed, EventLogEntryType.Warning, "The DNSSEC self-test could not be started (" + ex.Message + "); resolver: " + description + ". DANE and signed declarations will not be used.");
+        }
+    }
+
+    private void LogSelfTest(Task<DnssecSelfTestResult> test, string description, TimeSpan timeout)
+    {
+        const string NotUsed = " DANE and signed declarations will not be used.";
+        if (test.Status == TaskStatus.RanToCompletion && test.Result is { } result)
+        {
+            var text = string.Format(CultureInfo.InvariantCulture, "DNSSEC self-test {0}: {1} (probe '{2}' DNSKEY via {3}); resolver: {4}.", result.Status, result.Detail, result.ProbeName, result.Server, description);
+            if (result.IsOk)
+            {
+                Log.Lifecycle(AgentEventId.DnssecSelfTestPassed, EventLogEntryType.Information, text);
+            }
+            else
+            {
+                var said = result.Detail.IndexOf(NotUsed.Trim().TrimEnd('.'), StringComparison.OrdinalIgnoreCase) >= 0;
+                Log.Lifecycle(AgentEventId.DnssecSelfTestFailed, EventLogEntryType.Warning, said ? text : text + NotUsed);
+            }
+
+            return;
+        }
+
+        var why = test.IsFaulted
+            ? "failed: " + test.Exception?.GetBaseException().Message
+            : test.IsCanceled
+                ? "was cancelled"
+                : string.Format(CultureInfo.InvariantCulture, "did not finish within {0:0} s", timeout.TotalSeconds);
+        Log.Lifecycle(AgentEventId.DnssecSelfTestFailed, EventLogEntryType.Warning, "DNSSEC self-test " + why + "; resolver: " + description + "." + NotUsed);
     }
 
     private static LinkSecureSettings SettingsWithoutEmbeddedDatabase()
@@ -210,7 +333,7 @@ internal sealed class AgentRuntime : IDisposable
         }
     }
 
-    private void DisposeQuietly(IDisposable disposable)
+    private void DisposeQuietly(NetworkProfileSource disposable)
     {
         try
         {

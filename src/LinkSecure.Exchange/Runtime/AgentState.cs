@@ -14,7 +14,7 @@ namespace LinkSecure.Exchange.Runtime;
 /// </summary>
 internal sealed class AgentState
 {
-    private AgentState(LinkSecureSettings settings, ProfileResolver profiles, string origin, IDisposable? ownedNetwork)
+    private AgentState(LinkSecureSettings settings, ProfileResolver profiles, string origin, NetworkProfileSource? ownedNetwork)
     {
         Settings = settings;
         Engine = new DecisionEngine(settings);
@@ -25,7 +25,7 @@ internal sealed class AgentState
 
     /// <summary>Gets the network source this generation created and must dispose when it is retired; <see langword="null"/> when
     /// the source was supplied from outside (tests) or network lookups are off.</summary>
-    public IDisposable? OwnedNetwork { get; }
+    public NetworkProfileSource? OwnedNetwork { get; }
 
     /// <summary>Gets the settings.</summary>
     public LinkSecureSettings Settings { get; }

@@ -23,7 +23,7 @@ internal sealed class AgentHarness : IDisposable
         </nlog>
         """;
 
-    public AgentHarness(string? configJson = null, IDowngradeRewriter? rewriter = null, bool watch = false, bool withLog = true, FakeProfileSource? profiles = null, SimSmtpServer? server = null)
+    public AgentHarness(string? configJson = null, IDowngradeRewriter? rewriter = null, bool watch = false, bool withLog = true, FakeProfileSource? profiles = null, SimSmtpServer? server = null, bool createNetwork = false, TimeSpan? selfTestTimeout = null)
     {
         Directory = Path.Combine(Path.GetTempPath(), "linksecure-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
@@ -42,7 +42,10 @@ internal sealed class AgentHarness : IDisposable
         Runtime = new AgentRuntime(new AgentRuntimeOptions
         {
             Directory = Directory,
-            Network = Profiles,
+            // createNetwork: each generation builds its live NetworkProfileSource from the resolver settings, as in Exchange.
+            Network = createNetwork ? null : Profiles,
+            CreateNetwork = createNetwork,
+            SelfTestTimeout = selfTestTimeout ?? TimeSpan.FromSeconds(30),
             Rewriter = Rewriter,
             WatchConfiguration = watch,
             ReloadDebounce = TimeSpan.FromMilliseconds(100),

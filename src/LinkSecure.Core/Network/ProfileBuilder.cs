@@ -173,8 +173,9 @@ internal static class ProfileBuilder
         var evidence = result.Evidence.Concat(nonMatching.Select(h => new Evidence(EvidenceSource.MtaSts, h + " does not match the policy's mx patterns; senders must not deliver to it (RFC 8461 §4.1)"))).ToList();
         if (nonMatching.Count == mxHosts.Count)
         {
-            var reason = $"no MX host of {domain} ({string.Join(", ", mxHosts)}) matches its MTA-STS policy (mx {string.Join(", ", policy.MxPatterns)}); with mode enforce delivery must wait (RFC 8461 §4.1, §5)";
-            return new DomainProfile(domain) { Status = ProfileStatus.TemporaryFailure, FailureKind = TemporaryFailureKind.Lookup, FailureReason = reason, Evidence = evidence };
+            // The MX answer contradicts the authenticated policy: a forged MX answer looks exactly like this (RFC 8461 §10).
+            var reason = $"no MX host of {domain} ({string.Join(", ", mxHosts)}) matches its MTA-STS policy (mx {string.Join(", ", policy.MxPatterns)}); with mode enforce delivery must wait, since this may be a forged MX answer (RFC 8461 §4.1, §5, §10)";
+            return new DomainProfile(domain) { Status = ProfileStatus.TemporaryFailure, FailureKind = TemporaryFailureKind.PolicyViolation, FailureReason = reason, Evidence = evidence };
         }
 
         var declared = LinkSecurityLevel.None;

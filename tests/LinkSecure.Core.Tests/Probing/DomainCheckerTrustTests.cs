@@ -228,6 +228,8 @@ public class DomainCheckerTrustTests
         Assert.Equal(LinkSecurityLevel.None, result.Profile.Level);
         Assert.True(result.Decision.Kind == DecisionKind.Defer, why);
         Assert.Equal(ProfileStatus.TemporaryFailure, result.Profile.Status);
+        Assert.Equal(TemporaryFailureKind.PolicyViolation, result.Profile.FailureKind);
+        Assert.Equal("4.7.5", result.Decision.StatusCode!.Value.Enhanced);
         Assert.False(result.Hosts.Single().MatchesPolicy);
     }
 

@@ -35,9 +35,15 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
 
         // Assert
         Assert.True(code == 0, output + error + fixture.Postfix.Log());
-        var first = output.Split('\n')[0];
-        Assert.StartsWith(domain + ": level 1, meets required level 1; tagged level-1 mail: Secure via", first);
+        Assert.StartsWith("Resolver:  ", output);
+        Assert.Contains("\nDNSSEC:    self-test no validator", output);
+        var first = CheckFixture.VerdictLine(output, domain);
+        Assert.StartsWith(domain + ": level 1, meets required level 1; tagged level-1 mail: Secure via linksecure-dv.invalid (DomainValidation, *.postfix.test)", first);
         Assert.EndsWith("1/1 MX addresses TLS-authenticated", first);
+        Assert.Contains("requires:  mx.postfix.test: MTA-STS: a certificate valid for mx.postfix.test, which matches the policy's mx names (RFC 8461 §4) [enforced policy] — met: TLS, certificate valid", output);
+        Assert.Contains("route:     linksecure-dv.invalid, TlsAuthLevel DomainValidation, TLS domain *.postfix.test; authenticates the server: yes", output);
+        Assert.Contains("evidence:  authenticated      MtaSts: policy id p1", output);
+        Assert.Contains("DNSSEC:    MX RRset not DNSSEC-secure; DANE not checked", output);
         Assert.Contains("MTA-STS:   policy id p1 (fetched now): mode enforce, max_age 86400, mx *.postfix.test", output);
         Assert.Matches(@"mx\.postfix\.test \(10\)\s+127\.0\.0\.1:\d+\s+TlsAuthenticated\s+TLSv1\.[23] TLS_\S+\s+valid\s+not checked\s+match", output);
         Assert.Contains("SNI mx.postfix.test", output);
@@ -63,17 +69,20 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
 
         // Assert
         Assert.Equal(1, code);
-        Assert.StartsWith(domain + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", output);
+        var verdict = CheckFixture.VerdictLine(output, domain);
+        Assert.StartsWith(domain + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", verdict);
+        Assert.DoesNotContain("meets", verdict);
         Assert.Contains("NoStartTls", output);
         Assert.Contains("STARTTLS not offered", output);
-        Assert.Contains("did not offer STARTTLS", output);
+        Assert.Contains("requires:  mx." + domain + ": STARTTLS with a certificate valid for mx." + domain + " (PKIX) — NOT met: no STARTTLS", output);
         Assert.Contains("\"startTls\": false", File.ReadAllText(store));
     }
 
     [Fact]
-    public async Task LinkSecureAndRequireTls_AreLearnedWithTheirMaxAge_Level3()
+    public async Task LinkSecureKeyword_UnsignedMx_IsShownNotCounted_Level0_LearnedWithItsMaxAge()
     {
-        // Arrange
+        // Arrange: a PKIX-valid session announcing LINKSECURE 2, but the MX RRset is not DNSSEC-secure, so an attacker
+        // who forges the MX answer could present the same for their own name.
         var domain = fixture.Domain("declared");
         using var certificate = fixture.Network.Ca.Issue("mx." + domain);
         using var server = TestSmtpServer.Start(new SmtpBehaviour
@@ -84,18 +93,98 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         var config = fixture.WriteConfig(out var store);
 
         // Act
-        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "3"));
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "2"));
 
         // Assert
-        Assert.True(code == 0, output + error);
-        Assert.StartsWith(domain + ": level 3, meets required level 3", output);
+        Assert.True(code == 1, output + error);
+        var verdict = CheckFixture.VerdictLine(output, domain);
+        Assert.StartsWith(domain + ": level 0, BELOW required level 2", verdict);
+        Assert.DoesNotContain("meets", verdict);
         Assert.Contains("REQUIRETLS, LINKSECURE 2 86400", output);
-        Assert.Contains("every MX announced LINKSECURE 2 or higher", output);
+        Assert.Contains("not authenticated  LearnedCapabilities: mx." + domain, output);
+        Assert.Contains("LINKSECURE not counted: the host is not in an authenticated MX set", output);
+        Assert.DoesNotContain("every MX announced LINKSECURE", output);
+        Assert.Contains("DNSSEC:    MX RRset not DNSSEC-secure", output);
         using var learned = JsonDocument.Parse(File.ReadAllText(store));
         var host = learned.RootElement.GetProperty("hosts")[0];
         Assert.Equal(2, host.GetProperty("linkSecureLevel").GetInt32());
         Assert.True(host.GetProperty("requireTls").GetBoolean());
         Assert.Equal(TimeSpan.FromSeconds(86400), host.GetProperty("expires").GetDateTimeOffset() - host.GetProperty("observed").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task LinkSecureKeyword_SecureMxAndPkixValidSession_Counts_Level2_RequireTlsNotCounted()
+    {
+        // Arrange: the test DNS server is the named validator and the domain's answers carry AD (DNSSEC-secure MX
+        // RRset); the session is PKIX-valid for the MX host, so the keyword is authenticated.
+        var domain = fixture.Domain("declared-secure");
+        fixture.Network.Dns.MarkSecure(domain);
+        using var certificate = fixture.Network.Ca.Issue("mx." + domain);
+        using var server = TestSmtpServer.Start(new SmtpBehaviour
+        {
+            Certificate = certificate,
+            KeywordsAfterTls = new[] { "PIPELINING", "REQUIRETLS", "LINKSECURE 2 86400" },
+        });
+        var config = fixture.WriteConfig(out _);
+
+        // Act
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--validating-dns-server", fixture.Network.Dns.Address, "--require-level", "2"));
+        var three = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--validating-dns-server", fixture.Network.Dns.Address, "--require-level", "3"));
+
+        // Assert
+        Assert.True(code == 0, output + error);
+        Assert.StartsWith(domain + ": level 2, meets required level 2; tagged level-1 mail: Secure via linksecure-dv.invalid (DomainValidation, mx." + domain + ")", CheckFixture.VerdictLine(output, domain));
+        Assert.Contains("DNSSEC:    MX RRset DNSSEC-secure", output);
+        Assert.Contains("authenticated      EhloKeyword: every MX announced LINKSECURE 2 or higher in an authenticated session", output);
+        Assert.Contains("not counted toward level 3", output);
+        Assert.Contains("authenticates the server: yes", output);
+
+        // REQUIRETLS never counts (no route sends the REQUIRETLS parameter), so level 3 is not reached.
+        Assert.True(three.ExitCode == 1, three.Out + three.Error);
+        Assert.StartsWith(domain + ": level 2, BELOW required level 3", CheckFixture.VerdictLine(three.Out, domain));
+    }
+
+    [Fact]
+    public async Task ForgedUnsignedDeclaration_NoStartTls_Level0_Bounces_SignedDeclarationDefeatedByTheObservation()
+    {
+        // Arrange: no learned store, only --dns-server; the only MX offers no STARTTLS; _linksecure declares level 3.
+        using var server = TestSmtpServer.Start(new SmtpBehaviour { OfferStartTls = false });
+        var forged = fixture.Domain("forged");
+        fixture.Network.Dns.AddTxt("_linksecure." + forged, "v=LS1; level=3; max-age=86400");
+        var signed = fixture.Domain("signed");
+        fixture.Network.Dns.AddTxt("_linksecure." + signed, "v=LS1; level=3; max-age=86400");
+        fixture.Network.Dns.MarkSecure(signed);
+        var port = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Act
+        var unsigned = await CliRunner.RunAsync("check", forged, "--dns-server", fixture.Network.Dns.Address, "--smtp-port", port, "--timeout", "10");
+        var unsignedJson = await CliRunner.RunAsync("check", forged, "--dns-server", fixture.Network.Dns.Address, "--smtp-port", port, "--timeout", "10", "--json");
+        var validated = await CliRunner.RunAsync("check", signed, "--dns-server", fixture.Network.Dns.Address, "--validating-dns-server", fixture.Network.Dns.Address, "--smtp-port", port, "--timeout", "10");
+
+        // Assert: the forged declaration is shown, not counted.
+        Assert.True(unsigned.ExitCode == 1, unsigned.Out + unsigned.Error);
+        var verdict = CheckFixture.VerdictLine(unsigned.Out, forged);
+        Assert.StartsWith(forged + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550", verdict);
+        Assert.DoesNotContain("meets", verdict);
+        Assert.Contains("not authenticated  DeclaredRecord: _linksecure." + forged, unsigned.Out);
+        Assert.Contains("not counted", unsigned.Out);
+        using var doc = JsonDocument.Parse(unsignedJson.Out);
+        var result = doc.RootElement.GetProperty("domains")[0];
+        Assert.Equal(0, result.GetProperty("level").GetInt32());
+        Assert.Equal("below", result.GetProperty("verdict").GetString());
+        Assert.Equal("Bounce", result.GetProperty("decision").GetProperty("decision").GetString());
+        Assert.False(result.GetProperty("mxSecure").GetBoolean());
+        var declared = result.GetProperty("networkProfile").GetProperty("evidence").EnumerateArray().Single(e => e.GetProperty("source").GetString() == "DeclaredRecord");
+        Assert.False(declared.GetProperty("authenticated").GetBoolean());
+        Assert.Equal(0, declared.GetProperty("supportsLevel").GetInt32());
+
+        // Assert: the signed declaration counts as evidence, but this run saw no STARTTLS on the MX, which defeats it.
+        Assert.True(validated.ExitCode == 1, validated.Out + validated.Error);
+        var signedVerdict = CheckFixture.VerdictLine(validated.Out, signed);
+        Assert.StartsWith(signed + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", signedVerdict);
+        Assert.DoesNotContain("meets", signedVerdict);
+        Assert.Contains("authenticated      DeclaredRecord: _linksecure." + signed, validated.Out);
+        Assert.Contains("NOT met: no STARTTLS", validated.Out);
     }
 
     [Fact]
@@ -169,7 +258,7 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
 
         // Assert
         Assert.Equal(3, code);
-        Assert.StartsWith(domain + ": level 0, UNKNOWN (lookup failed:", output);
+        Assert.StartsWith(domain + ": level 0, UNKNOWN (lookup failed:", CheckFixture.VerdictLine(output, domain));
         Assert.Contains("SERVFAIL", output);
         Assert.Contains("Defer", output);
     }

@@ -49,6 +49,10 @@ public sealed class CheckFixture : IAsyncLifetime
         return args.ToArray();
     }
 
+    /// <summary>The verdict line of <paramref name="domain"/> in the text output (after the resolver header).</summary>
+    public static string VerdictLine(string output, string domain) =>
+        Array.Find(output.Split('\n'), l => l.StartsWith(domain + ": level ", StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException("no verdict line for " + domain + " in:\n" + output);
+
     /// <summary>A domain whose single MX is <paramref name="mxHost"/> at 127.0.0.1.</summary>
     public string Domain(string label, string? mxHost = null)
     {

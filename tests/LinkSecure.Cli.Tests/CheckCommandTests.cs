@@ -221,6 +221,67 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
     }
 
     [Fact]
+    public async Task Json_ShowsRequirementsAuthenticatedEvidenceRoutesResolver_AndTheMtaStsLinkSecureKey()
+    {
+        // Arrange: both settings that weaken the trust rule on; one enforced policy declaring linksecure: 2 and one
+        // testing policy declaring linksecure: 3 (which must not count, RFC 8461 §5).
+        var enforced = fixture.Domain("key-enforce", CheckFixture.PostfixHost);
+        fixture.Network.PublishMtaSts(enforced, "k1", new PolicyResponse { Body = "version: STSv1\r\nmode: enforce\r\nmx: *.postfix.test\r\nmax_age: 86400\r\nlinksecure: 2\r\n" });
+        var testing = fixture.Domain("key-testing", CheckFixture.PostfixHost);
+        fixture.Network.PublishMtaSts(testing, "k2", new PolicyResponse { Body = "version: STSv1\r\nmode: testing\r\nmx: *.postfix.test\r\nmax_age: 86400\r\nlinksecure: 3\r\n" });
+        var config = fixture.WriteConfig(out _, "\"acceptUnauthenticatedDeclarations\": true,", "\"routing\": { \"allowUnauthenticatedRoutes\": true },");
+
+        // Act
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, fixture.Postfix.Port, enforced, testing, "--json", "--no-progress"));
+        var text = await CliRunner.RunAsync(fixture.Args(config, fixture.Postfix.Port, enforced, testing, "--no-progress"));
+
+        // Assert: valid against the schema.
+        Assert.True(code == 1, output + error);
+        using var doc = JsonDocument.Parse(output);
+        var evaluation = Schema.Value.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(evaluation.IsValid, string.Join("\n", (evaluation.Details ?? new System.Collections.Generic.List<EvaluationResults>()).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => d.InstanceLocation + ": " + e.Value))));
+        Assert.Equal(2, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+
+        // Assert: the resolver, once per run, with the self-test and both warnings.
+        var resolver = doc.RootElement.GetProperty("resolver");
+        Assert.Equal("NoValidator", resolver.GetProperty("dnssecSelfTest").GetProperty("status").GetString());
+        Assert.Equal(".", resolver.GetProperty("dnssecSelfTest").GetProperty("probeName").GetString());
+        var warnings = resolver.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+        Assert.Contains(warnings, w => w.StartsWith("resolver.acceptUnauthenticatedDeclarations is on", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.StartsWith("routing.allowUnauthenticatedRoutes is on", StringComparison.Ordinal));
+
+        // Assert: the enforced policy's key counts; the requirement of its MX is enforced and met; the route authenticates.
+        var domains = doc.RootElement.GetProperty("domains").EnumerateArray().ToArray();
+        Assert.Equal(2, domains[0].GetProperty("level").GetInt32());
+        Assert.False(domains[0].GetProperty("mxSecure").GetBoolean());
+        Assert.Contains("no trusted validating resolver", domains[0].GetProperty("daneNote").GetString());
+        var key = domains[0].GetProperty("mtaSts").GetProperty("linkSecure");
+        Assert.Equal(2, key.GetProperty("level").GetInt32());
+        Assert.True(key.GetProperty("counted").GetBoolean());
+        var requirement = domains[0].GetProperty("mx").GetProperty("hosts")[0].GetProperty("requirement");
+        Assert.StartsWith("MTA-STS: a certificate valid for mx.postfix.test", requirement.GetProperty("text").GetString());
+        Assert.True(requirement.GetProperty("enforced").GetBoolean());
+        Assert.True(requirement.GetProperty("met").GetBoolean());
+        var route = domains[0].GetProperty("decision").GetProperty("route");
+        Assert.Equal("DomainValidation", route.GetProperty("kind").GetString());
+        Assert.True(route.GetProperty("authenticates").GetBoolean());
+        Assert.Contains(domains[0].GetProperty("networkProfile").GetProperty("evidence").EnumerateArray(), e => e.GetProperty("source").GetString() == "MtaSts" && e.GetProperty("authenticated").GetBoolean() && e.GetProperty("supportsLevel").GetInt32() == 2);
+
+        // Assert: the testing policy's key is shown and does not count.
+        Assert.Equal(0, domains[1].GetProperty("level").GetInt32());
+        key = domains[1].GetProperty("mtaSts").GetProperty("linkSecure");
+        Assert.Equal(3, key.GetProperty("level").GetInt32());
+        Assert.False(key.GetProperty("counted").GetBoolean());
+        Assert.False(domains[1].GetProperty("mx").GetProperty("hosts")[0].GetProperty("requirement").GetProperty("enforced").GetBoolean());
+
+        // Assert: the text says the same.
+        Assert.Contains("warning:   resolver.acceptUnauthenticatedDeclarations is on", text.Out);
+        Assert.Contains("warning:   routing.allowUnauthenticatedRoutes is on", text.Out);
+        Assert.Contains("MTA-STS:   linksecure: 2 (counted: the policy is enforced", text.Out);
+        Assert.Contains("MTA-STS:   linksecure: 3 (not counted: only the key of an enforced policy counts, mode testing)", text.Out);
+    }
+
+    [Fact]
     public async Task UnwritableLearnedStore_IsReportedInTheSummary_Exit3()
     {
         // Arrange: the store's folder is a file, so the store cannot be written.

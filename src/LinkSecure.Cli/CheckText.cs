@@ -98,7 +98,9 @@ internal static class CheckText
         }
 
         text.Append("  Learned:   ").Append(Learned(r)).Append('\n');
-        var source = r.ProfileFromNetwork ? "network" : !resolverEnabled ? "configuration and database (resolver.enabled is false)" : "override or database (the network is not consulted for this domain)";
+        var source = !resolverEnabled ? "configuration and database (resolver.enabled is false)"
+            : !r.ProfileFromNetwork ? "administrator's override (the network is not consulted for this domain)"
+            : ReferenceEquals(r.Profile, r.NetworkProfile) ? "network" : "network, augmented by the known-domain database entry";
         text.Append(string.Format(CultureInfo.InvariantCulture, "  Profile:   level {0}, {1}, TLS {2}, from the {3}", (int)r.Profile.Level, r.Profile.Status, r.Profile.Tls, source));
         if (r.Profile.FailureReason is { } reason)
         {

@@ -11,6 +11,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Network;
 using LinkSecure.Core.Probing;
 using LinkSecure.Core.Profiles;
 using LinkSecure.Core.Protocol;
@@ -21,7 +22,7 @@ namespace LinkSecure.Cli;
 internal sealed class CheckCommand
 {
     /// <summary>The version of the JSON output's shape (docs/cli.md, docs/schemas/check-output.schema.json).</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private readonly CommonOptions common = new();
 
@@ -187,7 +188,10 @@ internal sealed class CheckCommand
 
         using (checker)
         {
-            var run = new Run(checker, required, result.GetValue(json), CheckProgress.Create(total != 1, !result.GetValue(noProgress), total), settings.Resolver.Enabled);
+            // Once per invocation, not per domain: does the resolver whose AD bit is believed validate DNSSEC?
+            var selfTest = await checker.SelfTestAsync(cancellationToken).ConfigureAwait(false);
+            var resolver = new ResolverReport(checker.ResolverDescription, checker.ResolverWarnings.Concat(TrustText.SettingsWarnings(settings)).ToArray(), selfTest);
+            var run = new Run(checker, required, result.GetValue(json), CheckProgress.Create(total != 1, !result.GetValue(noProgress), total), settings.Resolver.Enabled, settings.Routing, resolver);
             return await run.ExecuteAsync(Sources(named, file), parallel, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -248,6 +252,8 @@ internal sealed class CheckCommand
         private readonly bool asJson;
         private readonly CheckProgress progress;
         private readonly bool resolverEnabled;
+        private readonly RoutingSettings routing;
+        private readonly ResolverReport resolver;
         private readonly long[] levels = new long[5];
         private readonly Stopwatch watch = Stopwatch.StartNew();
         private long count;
@@ -259,8 +265,10 @@ internal sealed class CheckCommand
         private string? storeError;
         private bool first = true;
 
-        public Run(DomainChecker checker, int required, bool asJson, CheckProgress progress, bool resolverEnabled)
+        public Run(DomainChecker checker, int required, bool asJson, CheckProgress progress, bool resolverEnabled, RoutingSettings routing, ResolverReport resolver)
         {
+            this.routing = routing;
+            this.resolver = resolver;
             this.checker = checker;
             this.required = required;
             this.asJson = asJson;
@@ -272,7 +280,11 @@ internal sealed class CheckCommand
         {
             if (asJson)
             {
-                progress.Write(string.Format(CultureInfo.InvariantCulture, "{{\n  \"schemaVersion\": {0},\n  \"requireLevel\": {1},\n  \"learnedStore\": {2},\n  \"domains\": [", SchemaVersion, required, JsonSerializer.Serialize(checker.LearnedStorePath)));
+                progress.Write(string.Format(CultureInfo.InvariantCulture, "{{\n  \"schemaVersion\": {0},\n  \"requireLevel\": {1},\n  \"learnedStore\": {2},\n  \"resolver\": {3},\n  \"domains\": [", SchemaVersion, required, JsonSerializer.Serialize(checker.LearnedStorePath), Indent(ResolverJson(), "  ").TrimStart()));
+            }
+            else
+            {
+                progress.Write(CheckText.Header(resolver));
             }
 
             using var slots = new SemaphoreSlim(parallel, parallel);
@@ -355,7 +367,7 @@ internal sealed class CheckCommand
                 recordErrors++;
             }
 
-            progress.Write(asJson ? Json(r) : CheckText.Format(r, required, resolverEnabled));
+            progress.Write(asJson ? Json(r) : CheckText.Format(r, required, resolverEnabled, routing));
         }
 
         private string Separator()
@@ -370,10 +382,21 @@ internal sealed class CheckCommand
             using var buffer = new MemoryStream();
             using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
             {
-                CheckJson.WriteDomain(writer, r, required);
+                CheckJson.WriteDomain(writer, r, required, routing);
             }
 
             return Separator() + Indent(Encoding.UTF8.GetString(buffer.ToArray()), "    ");
+        }
+
+        private string ResolverJson()
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                CheckJson.WriteResolver(writer, resolver);
+            }
+
+            return Encoding.UTF8.GetString(buffer.ToArray());
         }
 
         private string JsonFailure(Outcome outcome)
@@ -457,3 +480,9 @@ internal sealed class CheckCommand
         private sealed record Outcome(string Domain, DomainCheckResult? Result, string? Error);
     }
 }
+
+/// <summary>The resolver every lookup of one <c>check</c> invocation goes through, and its DNSSEC self-test.</summary>
+/// <param name="Description">Which servers are asked and whose AD bit is believed.</param>
+/// <param name="Warnings">Warnings about the resolver and about settings that weaken the trust rule.</param>
+/// <param name="SelfTest">The DNSSEC self-test, run once per invocation.</param>
+internal sealed record ResolverReport(string Description, IReadOnlyList<string> Warnings, DnssecSelfTestResult SelfTest);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Linq;
 using System.Text.Json;
+using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Probing;
 
 namespace LinkSecure.Cli;
@@ -8,7 +9,22 @@ namespace LinkSecure.Cli;
 /// <summary>The JSON form of one domain's check (docs/cli.md, docs/schemas/check-output.schema.json).</summary>
 internal static class CheckJson
 {
-    public static void WriteDomain(Utf8JsonWriter writer, DomainCheckResult r, int required)
+    /// <summary>The top-level <c>resolver</c> object: description, warnings and the DNSSEC self-test.</summary>
+    public static void WriteResolver(Utf8JsonWriter writer, ResolverReport resolver)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("description", resolver.Description);
+        Strings(writer, "warnings", resolver.Warnings);
+        writer.WriteStartObject("dnssecSelfTest");
+        writer.WriteString("status", resolver.SelfTest.Status.ToString());
+        writer.WriteString("detail", resolver.SelfTest.Detail);
+        writer.WriteString("server", resolver.SelfTest.Server);
+        writer.WriteString("probeName", resolver.SelfTest.ProbeName);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    public static void WriteDomain(Utf8JsonWriter writer, DomainCheckResult r, int required, RoutingSettings routing)
     {
         writer.WriteStartObject();
         writer.WriteString("domain", r.Domain);
@@ -28,6 +44,8 @@ internal static class CheckJson
 
         writer.WriteEndArray();
         writer.WriteEndObject();
+        writer.WriteBoolean("mxSecure", r.MxSecure);
+        writer.WriteString("daneNote", r.DaneNote);
         writer.WriteStartObject("mtaSts");
         writer.WriteString("mode", r.MtaStsMode);
         writer.WriteString("id", r.MtaStsId);
@@ -41,6 +59,18 @@ internal static class CheckJson
         }
 
         Strings(writer, "detail", r.MtaStsDetail);
+        if (r.MtaStsDeclaredLevel is { } declared)
+        {
+            writer.WriteStartObject("linkSecure");
+            writer.WriteNumber("level", (int)declared);
+            writer.WriteBoolean("counted", TrustText.MtaStsKeyCounted(r));
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("linkSecure");
+        }
+
         writer.WriteEndObject();
         writer.WriteStartObject("learnedStore");
         writer.WriteString("path", r.LearnedStorePath);
@@ -50,7 +80,7 @@ internal static class CheckJson
         writer.WriteBoolean("profileFromNetwork", r.ProfileFromNetwork);
         JsonOutput.WriteProfile(writer, "networkProfile", r.NetworkProfile);
         writer.WritePropertyName("decision");
-        JsonOutput.WriteDecision(writer, r.Decision);
+        JsonOutput.WriteDecision(writer, r.Decision, routing);
         writer.WriteEndObject();
     }
 
@@ -66,6 +96,28 @@ internal static class CheckJson
         writer.WriteString("detail", host.DaneDetail);
         Strings(writer, "tlsa", host.Tlsa.Select(t => t.ToString()));
         writer.WriteEndObject();
+        if (host.Requirement is { } requirement)
+        {
+            writer.WriteStartObject("requirement");
+            writer.WriteString("text", requirement.Requirement);
+            writer.WriteBoolean("enforced", requirement.Enforced);
+            if (requirement.Met is { } met)
+            {
+                writer.WriteBoolean("met", met);
+            }
+            else
+            {
+                writer.WriteNull("met");
+            }
+
+            writer.WriteString("detail", requirement.Detail);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("requirement");
+        }
+
         if (host.MatchesPolicy is { } matches)
         {
             writer.WriteBoolean("matchesMtaStsPolicy", matches);

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using LinkSecure.Core.Configuration;
+using LinkSecure.Core.Network;
 using LinkSecure.Core.Probing;
 using LinkSecure.Core.Profiles;
 
@@ -11,21 +13,48 @@ namespace LinkSecure.Cli;
 /// <summary>The readable form of one domain's check: a verdict line, the per-MX table and the profile's evidence.</summary>
 internal static class CheckText
 {
-    public static string Format(DomainCheckResult r, int required, bool resolverEnabled)
+    /// <summary>The lines printed once before the domains: the resolver, the DNSSEC self-test and warnings about
+    /// the resolver and about settings that weaken the trust rule.</summary>
+    public static string Header(ResolverReport resolver)
+    {
+        var text = new StringBuilder();
+        text.Append("Resolver:  ").Append(resolver.Description).Append('\n');
+        text.Append("DNSSEC:    self-test ").Append(TrustText.SelfTest(resolver.SelfTest)).Append('\n');
+        foreach (var warning in resolver.Warnings)
+        {
+            text.Append("warning:   ").Append(warning).Append('\n');
+        }
+
+        return text.Append('\n').ToString();
+    }
+
+    public static string Format(DomainCheckResult r, int required, bool resolverEnabled, RoutingSettings routing)
     {
         var text = new StringBuilder();
         text.Append(VerdictLine(r, required)).Append('\n');
         text.Append("  MX:        ").Append(r.MxDetail).Append('\n');
+        text.Append("  DNSSEC:    MX RRset ").Append(r.MxSecure ? "DNSSEC-secure" : "not DNSSEC-secure");
+        if (r.DaneNote is { } daneNote)
+        {
+            text.Append("; ").Append(daneNote);
+        }
+
+        text.Append('\n');
         text.Append("  MTA-STS:   ").Append(MtaSts(r)).Append('\n');
+        if (TrustText.MtaStsKey(r) is { } key)
+        {
+            text.Append("  MTA-STS:   ").Append(key).Append('\n');
+        }
+
         if (r.Hosts.Count > 0)
         {
-            var table = new TextTable("MX HOST", "ADDRESS", "OUTCOME", "TLS", "CERTIFICATE", "DANE", "MTA-STS", "AFTER TLS", "DETAIL");
+            var table = new TextTable("MX HOST", "ADDRESS", "OUTCOME", "TLS", "CERTIFICATE", "DANE", "MTA-STS", "AFTER TLS", "REQUIREMENT", "DETAIL");
             foreach (var host in r.Hosts)
             {
                 var name = host.Host + " (" + host.Preference.ToString(CultureInfo.InvariantCulture) + ")";
                 if (host.Probes.Count == 0)
                 {
-                    table.Add(name, "-", "-", "-", "-", Dane(host, null), Policy(host, null), "-", host.AddressError ?? "no address probed");
+                    table.Add(name, "-", "-", "-", "-", Dane(host, null), Policy(host, null), "-", TrustText.RequirementCell(host.Requirement), host.AddressError ?? "no address probed");
                     continue;
                 }
 
@@ -40,6 +69,7 @@ internal static class CheckText
                         Dane(host, probe),
                         Policy(host, probe),
                         AfterTls(probe),
+                        TrustText.RequirementCell(host.Requirement),
                         Detail(probe));
                 }
             }
@@ -50,6 +80,11 @@ internal static class CheckText
             {
                 text.Append("  ").Append(line).Append('\n');
             }
+        }
+
+        foreach (var host in r.Hosts.Where(h => h.Requirement is not null))
+        {
+            text.Append("  requires:  ").Append(TrustText.Requirement(host.Requirement!)).Append('\n');
         }
 
         foreach (var host in r.Hosts.Where(h => h.Dane is not DaneStatus.NotChecked))
@@ -63,7 +98,9 @@ internal static class CheckText
         }
 
         text.Append("  Learned:   ").Append(Learned(r)).Append('\n');
-        var source = r.ProfileFromNetwork ? "network" : !resolverEnabled ? "configuration and database (resolver.enabled is false)" : "override or database (the network is not consulted for this domain)";
+        var source = !resolverEnabled ? "configuration and database (resolver.enabled is false)"
+            : !r.ProfileFromNetwork ? "administrator's override (the network is not consulted for this domain)"
+            : ReferenceEquals(r.Profile, r.NetworkProfile) ? "network" : "network, augmented by the known-domain database entry";
         text.Append(string.Format(CultureInfo.InvariantCulture, "  Profile:   level {0}, {1}, TLS {2}, from the {3}", (int)r.Profile.Level, r.Profile.Status, r.Profile.Tls, source));
         if (r.Profile.FailureReason is { } reason)
         {
@@ -73,7 +110,7 @@ internal static class CheckText
         text.Append('\n');
         foreach (var evidence in r.Profile.Evidence)
         {
-            text.Append("  evidence:  ").Append(evidence).Append('\n');
+            text.Append("  evidence:  ").Append(TrustText.Evidence(evidence)).Append('\n');
         }
 
         if (!ReferenceEquals(r.Profile, r.NetworkProfile) && !r.ProfileFromNetwork)
@@ -81,12 +118,21 @@ internal static class CheckText
             text.Append(string.Format(CultureInfo.InvariantCulture, "  Network:   level {0}, {1} (shown for comparison; not used for this domain)\n", (int)r.NetworkProfile.Level, r.NetworkProfile.Status));
             foreach (var evidence in r.NetworkProfile.Evidence)
             {
-                text.Append("  evidence:  ").Append(evidence).Append('\n');
+                text.Append("  evidence:  ").Append(TrustText.Evidence(evidence)).Append('\n');
             }
         }
 
         var d = r.Decision;
         text.Append("  Decision:  ").Append(ExplainCommand.DescribeDecision(d)).Append(" — ").Append(d.Reason).Append('\n');
+        if (TrustText.RouteOf(d, routing) is { } route)
+        {
+            text.Append("  route:     ").Append(TrustText.Route(route)).Append('\n');
+        }
+
+        if (TrustText.IsUnverifiable(d) && d.TechnicalDetail is { } why)
+        {
+            text.Append("  why:       ").Append(why).Append('\n');
+        }
         if (d.UserExplanation is not null)
         {
             text.Append("  sender sees: ").Append(d.UserExplanation).Append('\n');
@@ -107,14 +153,21 @@ internal static class CheckText
         var probes = r.Hosts.SelectMany(h => h.Probes).ToList();
         var authenticated = probes.Count(p => p.Outcome == SmtpProbeOutcome.TlsAuthenticated);
         var probeSummary = probes.Count == 0 ? "no MX address probed" : string.Format(CultureInfo.InvariantCulture, "{0}/{1} MX addresses TLS-authenticated", authenticated, probes.Count);
+        var decision = ExplainCommand.DescribeDecision(r.Decision);
+        if (TrustText.IsUnverifiable(r.Decision))
+        {
+            decision += " (" + TrustText.UnverifiableNote(r.Decision) + ")";
+        }
+
+        // The level is the profile's (r.Level is r.Profile.Level), the one the decision was made from.
         return string.Format(
             CultureInfo.InvariantCulture,
             "{0}: level {1}, {2}; tagged level-{3} mail: {4}; {5}",
             r.Domain,
-            (int)r.Level,
+            (int)r.Profile.Level,
             verdict,
             (int)r.Decision.Request.Level,
-            ExplainCommand.DescribeDecision(r.Decision),
+            decision,
             probeSummary);
     }
 

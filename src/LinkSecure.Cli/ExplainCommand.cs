@@ -89,11 +89,11 @@ internal sealed class ExplainCommand
 
         if (result.GetValue(json))
         {
-            WriteJson(Console.Out, headers, request, decisions);
+            WriteJson(Console.Out, headers, request, decisions, settings.Routing);
         }
         else
         {
-            WriteText(Console.Out, headers, request, decisions);
+            WriteText(Console.Out, headers, request, decisions, settings);
         }
 
         return ExitCodes.Ok;
@@ -125,12 +125,17 @@ internal sealed class ExplainCommand
         _ => "Pass",
     };
 
-    private static void WriteText(TextWriter output, HeaderList headers, LinkSecurityRequest request, IReadOnlyList<RecipientDecision> decisions)
+    private static void WriteText(TextWriter output, HeaderList headers, LinkSecurityRequest request, IReadOnlyList<RecipientDecision> decisions, LinkSecureSettings settings)
     {
         output.WriteLine($"Message-ID: {headers[HeaderId.MessageId] ?? "(none)"}");
         output.WriteLine($"From:       {headers[HeaderId.From] ?? "(none)"}");
         output.WriteLine($"Request:    {request} [{request.Sources}]");
         foreach (var warning in request.Warnings)
+        {
+            output.WriteLine($"Warning:    {warning}");
+        }
+
+        foreach (var warning in TrustText.SettingsWarnings(settings))
         {
             output.WriteLine($"Warning:    {warning}");
         }
@@ -149,7 +154,7 @@ internal sealed class ExplainCommand
             output.WriteLine($"{d.Recipient}:");
             foreach (var evidence in d.Profile!.Evidence)
             {
-                output.WriteLine($"  evidence:  {evidence}");
+                output.WriteLine($"  evidence:  {TrustText.Evidence(evidence)}");
             }
 
             if (d.UserExplanation is not null)
@@ -157,18 +162,23 @@ internal sealed class ExplainCommand
                 output.WriteLine($"  sender sees: {d.UserExplanation}");
             }
 
-            if (d.Route is { } route)
+            if (TrustText.RouteOf(d, settings.Routing) is { } route)
             {
-                output.WriteLine($"  route:     {route}: {route.Note}");
+                output.WriteLine($"  route:     {TrustText.Route(route)}");
             }
-            else if (d.TechnicalDetail is not null)
+
+            if (TrustText.IsUnverifiable(d))
+            {
+                output.WriteLine($"  fallback:  {TrustText.UnverifiableNote(d)}: {d.TechnicalDetail}");
+            }
+            else if (d.Route is null && d.TechnicalDetail is not null)
             {
                 output.WriteLine($"  detail:    {d.TechnicalDetail}");
             }
         }
     }
 
-    private static void WriteJson(TextWriter output, HeaderList headers, LinkSecurityRequest request, IReadOnlyList<RecipientDecision> decisions)
+    private static void WriteJson(TextWriter output, HeaderList headers, LinkSecurityRequest request, IReadOnlyList<RecipientDecision> decisions, RoutingSettings routing)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -191,7 +201,7 @@ internal sealed class ExplainCommand
             writer.WriteStartArray("recipients");
             foreach (var d in decisions)
             {
-                JsonOutput.WriteDecision(writer, d);
+                JsonOutput.WriteDecision(writer, d, routing);
             }
 
             writer.WriteEndArray();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Decisions;
 using LinkSecure.Core.Profiles;
 
@@ -8,7 +9,9 @@ namespace LinkSecure.Cli;
 /// <summary>JSON shapes shared by commands (docs/cli.md, "JSON output").</summary>
 internal static class JsonOutput
 {
-    public static void WriteDecision(Utf8JsonWriter writer, RecipientDecision d)
+    /// <summary>One decision. <c>route</c> is written for a Secure decision, and for a fallback taken because the
+    /// route does not authenticate the server (the route that would have been used).</summary>
+    public static void WriteDecision(Utf8JsonWriter writer, RecipientDecision d, RoutingSettings routing)
     {
         writer.WriteStartObject();
         writer.WriteString("recipient", d.Recipient);
@@ -32,15 +35,19 @@ internal static class JsonOutput
             writer.WriteNumber("retryAfterMinutes", (int)retry.TotalMinutes);
         }
 
-        if (d.Route is { } route)
+        if (TrustText.RouteOf(d, routing) is { } route)
         {
             writer.WriteStartObject("route");
             writer.WriteString("routingDomain", route.RoutingDomain);
+            writer.WriteString("kind", route.Kind.ToString());
             writer.WriteString("tlsAuthLevel", route.TlsAuthLevel);
             writer.WriteString("tlsDomain", route.TlsDomain);
+            writer.WriteBoolean("authenticates", route.Authenticates);
             writer.WriteString("note", route.Note);
             writer.WriteEndObject();
         }
+
+        writer.WriteBoolean("unauthenticatedRouteFallback", TrustText.IsUnverifiable(d));
 
         if (d.Profile is { } profile)
         {
@@ -72,6 +79,7 @@ internal static class JsonOutput
             writer.WriteString("source", e.Source.ToString());
             writer.WriteString("detail", e.Detail);
             writer.WriteNumber("supportsLevel", (int)e.SupportsLevel);
+            writer.WriteBoolean("authenticated", e.Authenticated);
             writer.WriteString("expires", e.Expires?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
             writer.WriteEndObject();
         }

@@ -35,9 +35,15 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
 
         // Assert
         Assert.True(code == 0, output + error + fixture.Postfix.Log());
-        var first = output.Split('\n')[0];
-        Assert.StartsWith(domain + ": level 1, meets required level 1; tagged level-1 mail: Secure via", first);
+        Assert.StartsWith("Resolver:  ", output);
+        Assert.Contains("\nDNSSEC:    self-test no validator", output);
+        var first = CheckFixture.VerdictLine(output, domain);
+        Assert.StartsWith(domain + ": level 1, meets required level 1; tagged level-1 mail: Secure via linksecure-dv.invalid (DomainValidation, *.postfix.test)", first);
         Assert.EndsWith("1/1 MX addresses TLS-authenticated", first);
+        Assert.Contains("requires:  mx.postfix.test: MTA-STS: a certificate valid for mx.postfix.test, which matches the policy's mx names (RFC 8461 §4) [enforced policy] — met: TLS, certificate valid", output);
+        Assert.Contains("route:     linksecure-dv.invalid, TlsAuthLevel DomainValidation, TLS domain *.postfix.test; authenticates the server: yes", output);
+        Assert.Contains("evidence:  authenticated      MtaSts: policy id p1", output);
+        Assert.Contains("DNSSEC:    MX RRset not DNSSEC-secure; DANE not checked", output);
         Assert.Contains("MTA-STS:   policy id p1 (fetched now): mode enforce, max_age 86400, mx *.postfix.test", output);
         Assert.Matches(@"mx\.postfix\.test \(10\)\s+127\.0\.0\.1:\d+\s+TlsAuthenticated\s+TLSv1\.[23] TLS_\S+\s+valid\s+not checked\s+match", output);
         Assert.Contains("SNI mx.postfix.test", output);
@@ -63,17 +69,20 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
 
         // Assert
         Assert.Equal(1, code);
-        Assert.StartsWith(domain + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", output);
+        var verdict = CheckFixture.VerdictLine(output, domain);
+        Assert.StartsWith(domain + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", verdict);
+        Assert.DoesNotContain("meets", verdict);
         Assert.Contains("NoStartTls", output);
         Assert.Contains("STARTTLS not offered", output);
-        Assert.Contains("no STARTTLS (or the handshake failed)", output);
+        Assert.Contains("requires:  mx." + domain + ": STARTTLS with a certificate valid for mx." + domain + " (PKIX) — NOT met: no STARTTLS", output);
         Assert.Contains("\"startTls\": false", File.ReadAllText(store));
     }
 
     [Fact]
-    public async Task LinkSecureFromAnUnsignedMxSet_IsShownButNotCounted_Level0()
+    public async Task LinkSecureKeyword_UnsignedMx_IsShownNotCounted_Level0_LearnedWithItsMaxAge()
     {
-        // Arrange: a PKIX-valid MX announcing LINKSECURE 2 and REQUIRETLS, found through unsigned DNS.
+        // Arrange: a PKIX-valid session announcing LINKSECURE 2, but the MX RRset is not DNSSEC-secure, so an attacker
+        // who forges the MX answer could present the same for their own name.
         var domain = fixture.Domain("declared");
         using var certificate = fixture.Network.Ca.Issue("mx." + domain);
         using var server = TestSmtpServer.Start(new SmtpBehaviour
@@ -84,26 +93,31 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         var config = fixture.WriteConfig(out var store);
 
         // Act
-        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "3"));
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "2"));
 
-        // Assert: an attacker who forges the MX answer could run exactly this server, so nothing counts.
-        Assert.Equal(1, code);
-        Assert.StartsWith(domain + ": level 0, BELOW required level 3", output);
+        // Assert
+        Assert.True(code == 1, output + error);
+        var verdict = CheckFixture.VerdictLine(output, domain);
+        Assert.StartsWith(domain + ": level 0, BELOW required level 2", verdict);
+        Assert.DoesNotContain("meets", verdict);
         Assert.Contains("REQUIRETLS, LINKSECURE 2 86400", output);
+        Assert.Contains("not authenticated  LearnedCapabilities: mx." + domain, output);
         Assert.Contains("LINKSECURE not counted: the host is not in an authenticated MX set", output);
-        Assert.DoesNotContain("meets", output.Split('\n')[0]);
-        Assert.True(error.Length == 0 || !error.Contains("Exception", StringComparison.Ordinal), error);
+        Assert.DoesNotContain("every MX announced LINKSECURE", output);
+        Assert.Contains("DNSSEC:    MX RRset not DNSSEC-secure", output);
         using var learned = JsonDocument.Parse(File.ReadAllText(store));
         var host = learned.RootElement.GetProperty("hosts")[0];
-        Assert.Equal(domain, host.GetProperty("domain").GetString());
         Assert.Equal(2, host.GetProperty("linkSecureLevel").GetInt32());
+        Assert.True(host.GetProperty("requireTls").GetBoolean());
+        Assert.Equal(TimeSpan.FromSeconds(86400), host.GetProperty("expires").GetDateTimeOffset() - host.GetProperty("observed").GetDateTimeOffset());
     }
 
     [Fact]
-    public async Task LinkSecureFromASecureMxSet_InAnAuthenticatedSession_Counts_Level2()
+    public async Task LinkSecureKeyword_SecureMxAndPkixValidSession_Counts_Level2_RequireTlsNotCounted()
     {
-        // Arrange: the same server, but the MX RRset is DNSSEC-secure from the named validating resolver.
-        var domain = fixture.Domain("declaredsigned");
+        // Arrange: the test DNS server is the named validator and the domain's answers carry AD (DNSSEC-secure MX
+        // RRset); the session is PKIX-valid for the MX host, so the keyword is authenticated.
+        var domain = fixture.Domain("declared-secure");
         fixture.Network.Dns.MarkSecure(domain);
         using var certificate = fixture.Network.Ca.Issue("mx." + domain);
         using var server = TestSmtpServer.Start(new SmtpBehaviour
@@ -111,19 +125,66 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
             Certificate = certificate,
             KeywordsAfterTls = new[] { "PIPELINING", "REQUIRETLS", "LINKSECURE 2 86400" },
         });
-        var config = fixture.WriteConfig(out var store);
+        var config = fixture.WriteConfig(out _);
 
         // Act
-        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--require-level", "2", "--validating-dns-server", fixture.Network.Dns.Address));
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--validating-dns-server", fixture.Network.Dns.Address, "--require-level", "2"));
+        var three = await CliRunner.RunAsync(fixture.Args(config, server.Port, domain, "--validating-dns-server", fixture.Network.Dns.Address, "--require-level", "3"));
 
-        // Assert: level 2 (REQUIRETLS does not lift it to 3: no route sends the REQUIRETLS parameter).
+        // Assert
         Assert.True(code == 0, output + error);
-        Assert.StartsWith(domain + ": level 2, meets required level 2", output);
-        Assert.Contains("every MX announced LINKSECURE 2 or higher in an authenticated session", output);
-        using var learned = JsonDocument.Parse(File.ReadAllText(store));
-        var host = learned.RootElement.GetProperty("hosts")[0];
-        Assert.True(host.GetProperty("requireTls").GetBoolean());
-        Assert.Equal(TimeSpan.FromSeconds(86400), host.GetProperty("expires").GetDateTimeOffset() - host.GetProperty("observed").GetDateTimeOffset());
+        Assert.StartsWith(domain + ": level 2, meets required level 2; tagged level-1 mail: Secure via linksecure-dv.invalid (DomainValidation, mx." + domain + ")", CheckFixture.VerdictLine(output, domain));
+        Assert.Contains("DNSSEC:    MX RRset DNSSEC-secure", output);
+        Assert.Contains("authenticated      EhloKeyword: every MX announced LINKSECURE 2 or higher in an authenticated session", output);
+        Assert.Contains("not counted toward level 3", output);
+        Assert.Contains("authenticates the server: yes", output);
+
+        // REQUIRETLS never counts (no route sends the REQUIRETLS parameter), so level 3 is not reached.
+        Assert.True(three.ExitCode == 1, three.Out + three.Error);
+        Assert.StartsWith(domain + ": level 2, BELOW required level 3", CheckFixture.VerdictLine(three.Out, domain));
+    }
+
+    [Fact]
+    public async Task ForgedUnsignedDeclaration_NoStartTls_Level0_Bounces_SignedDeclarationDefeatedByTheObservation()
+    {
+        // Arrange: no learned store, only --dns-server; the only MX offers no STARTTLS; _linksecure declares level 3.
+        using var server = TestSmtpServer.Start(new SmtpBehaviour { OfferStartTls = false });
+        var forged = fixture.Domain("forged");
+        fixture.Network.Dns.AddTxt("_linksecure." + forged, "v=LS1; level=3; max-age=86400");
+        var signed = fixture.Domain("signed");
+        fixture.Network.Dns.AddTxt("_linksecure." + signed, "v=LS1; level=3; max-age=86400");
+        fixture.Network.Dns.MarkSecure(signed);
+        var port = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Act
+        var unsigned = await CliRunner.RunAsync("check", forged, "--dns-server", fixture.Network.Dns.Address, "--smtp-port", port, "--timeout", "10");
+        var unsignedJson = await CliRunner.RunAsync("check", forged, "--dns-server", fixture.Network.Dns.Address, "--smtp-port", port, "--timeout", "10", "--json");
+        var validated = await CliRunner.RunAsync("check", signed, "--dns-server", fixture.Network.Dns.Address, "--validating-dns-server", fixture.Network.Dns.Address, "--smtp-port", port, "--timeout", "10");
+
+        // Assert: the forged declaration is shown, not counted.
+        Assert.True(unsigned.ExitCode == 1, unsigned.Out + unsigned.Error);
+        var verdict = CheckFixture.VerdictLine(unsigned.Out, forged);
+        Assert.StartsWith(forged + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550", verdict);
+        Assert.DoesNotContain("meets", verdict);
+        Assert.Contains("not authenticated  DeclaredRecord: _linksecure." + forged, unsigned.Out);
+        Assert.Contains("not counted", unsigned.Out);
+        using var doc = JsonDocument.Parse(unsignedJson.Out);
+        var result = doc.RootElement.GetProperty("domains")[0];
+        Assert.Equal(0, result.GetProperty("level").GetInt32());
+        Assert.Equal("below", result.GetProperty("verdict").GetString());
+        Assert.Equal("Bounce", result.GetProperty("decision").GetProperty("decision").GetString());
+        Assert.False(result.GetProperty("mxSecure").GetBoolean());
+        var declared = result.GetProperty("networkProfile").GetProperty("evidence").EnumerateArray().Single(e => e.GetProperty("source").GetString() == "DeclaredRecord");
+        Assert.False(declared.GetProperty("authenticated").GetBoolean());
+        Assert.Equal(0, declared.GetProperty("supportsLevel").GetInt32());
+
+        // Assert: the signed declaration counts as evidence, but this run saw no STARTTLS on the MX, which defeats it.
+        Assert.True(validated.ExitCode == 1, validated.Out + validated.Error);
+        var signedVerdict = CheckFixture.VerdictLine(validated.Out, signed);
+        Assert.StartsWith(signed + ": level 0, BELOW required level 1; tagged level-1 mail: Bounce 550 5.7.10", signedVerdict);
+        Assert.DoesNotContain("meets", signedVerdict);
+        Assert.Contains("authenticated      DeclaredRecord: _linksecure." + signed, validated.Out);
+        Assert.Contains("NOT met: no STARTTLS", validated.Out);
     }
 
     [Fact]
@@ -157,6 +218,67 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         Assert.Equal(2, summary.GetProperty("domains").GetInt32());
         Assert.Equal(2, summary.GetProperty("below").GetInt32());
         Assert.Equal(2, summary.GetProperty("levels").GetProperty("0").GetInt32());
+    }
+
+    [Fact]
+    public async Task Json_ShowsRequirementsAuthenticatedEvidenceRoutesResolver_AndTheMtaStsLinkSecureKey()
+    {
+        // Arrange: both settings that weaken the trust rule on; one enforced policy declaring linksecure: 2 and one
+        // testing policy declaring linksecure: 3 (which must not count, RFC 8461 §5).
+        var enforced = fixture.Domain("key-enforce", CheckFixture.PostfixHost);
+        fixture.Network.PublishMtaSts(enforced, "k1", new PolicyResponse { Body = "version: STSv1\r\nmode: enforce\r\nmx: *.postfix.test\r\nmax_age: 86400\r\nlinksecure: 2\r\n" });
+        var testing = fixture.Domain("key-testing", CheckFixture.PostfixHost);
+        fixture.Network.PublishMtaSts(testing, "k2", new PolicyResponse { Body = "version: STSv1\r\nmode: testing\r\nmx: *.postfix.test\r\nmax_age: 86400\r\nlinksecure: 3\r\n" });
+        var config = fixture.WriteConfig(out _, "\"acceptUnauthenticatedDeclarations\": true,", "\"routing\": { \"allowUnauthenticatedRoutes\": true },");
+
+        // Act
+        var (code, output, error) = await CliRunner.RunAsync(fixture.Args(config, fixture.Postfix.Port, enforced, testing, "--json", "--no-progress"));
+        var text = await CliRunner.RunAsync(fixture.Args(config, fixture.Postfix.Port, enforced, testing, "--no-progress"));
+
+        // Assert: valid against the schema.
+        Assert.True(code == 1, output + error);
+        using var doc = JsonDocument.Parse(output);
+        var evaluation = Schema.Value.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(evaluation.IsValid, string.Join("\n", (evaluation.Details ?? new System.Collections.Generic.List<EvaluationResults>()).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => d.InstanceLocation + ": " + e.Value))));
+        Assert.Equal(2, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+
+        // Assert: the resolver, once per run, with the self-test and both warnings.
+        var resolver = doc.RootElement.GetProperty("resolver");
+        Assert.Equal("NoValidator", resolver.GetProperty("dnssecSelfTest").GetProperty("status").GetString());
+        Assert.Equal(".", resolver.GetProperty("dnssecSelfTest").GetProperty("probeName").GetString());
+        var warnings = resolver.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+        Assert.Contains(warnings, w => w.StartsWith("resolver.acceptUnauthenticatedDeclarations is on", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.StartsWith("routing.allowUnauthenticatedRoutes is on", StringComparison.Ordinal));
+
+        // Assert: the enforced policy's key counts; the requirement of its MX is enforced and met; the route authenticates.
+        var domains = doc.RootElement.GetProperty("domains").EnumerateArray().ToArray();
+        Assert.Equal(2, domains[0].GetProperty("level").GetInt32());
+        Assert.False(domains[0].GetProperty("mxSecure").GetBoolean());
+        Assert.Contains("no trusted validating resolver", domains[0].GetProperty("daneNote").GetString());
+        var key = domains[0].GetProperty("mtaSts").GetProperty("linkSecure");
+        Assert.Equal(2, key.GetProperty("level").GetInt32());
+        Assert.True(key.GetProperty("counted").GetBoolean());
+        var requirement = domains[0].GetProperty("mx").GetProperty("hosts")[0].GetProperty("requirement");
+        Assert.StartsWith("MTA-STS: a certificate valid for mx.postfix.test", requirement.GetProperty("text").GetString());
+        Assert.True(requirement.GetProperty("enforced").GetBoolean());
+        Assert.True(requirement.GetProperty("met").GetBoolean());
+        var route = domains[0].GetProperty("decision").GetProperty("route");
+        Assert.Equal("DomainValidation", route.GetProperty("kind").GetString());
+        Assert.True(route.GetProperty("authenticates").GetBoolean());
+        Assert.Contains(domains[0].GetProperty("networkProfile").GetProperty("evidence").EnumerateArray(), e => e.GetProperty("source").GetString() == "MtaSts" && e.GetProperty("authenticated").GetBoolean() && e.GetProperty("supportsLevel").GetInt32() == 2);
+
+        // Assert: the testing policy's key is shown and does not count.
+        Assert.Equal(0, domains[1].GetProperty("level").GetInt32());
+        key = domains[1].GetProperty("mtaSts").GetProperty("linkSecure");
+        Assert.Equal(3, key.GetProperty("level").GetInt32());
+        Assert.False(key.GetProperty("counted").GetBoolean());
+        Assert.False(domains[1].GetProperty("mx").GetProperty("hosts")[0].GetProperty("requirement").GetProperty("enforced").GetBoolean());
+
+        // Assert: the text says the same.
+        Assert.Contains("warning:   resolver.acceptUnauthenticatedDeclarations is on", text.Out);
+        Assert.Contains("warning:   routing.allowUnauthenticatedRoutes is on", text.Out);
+        Assert.Contains("MTA-STS:   linksecure: 2 (counted: the policy is enforced", text.Out);
+        Assert.Contains("MTA-STS:   linksecure: 3 (not counted: only the key of an enforced policy counts, mode testing)", text.Out);
     }
 
     [Fact]
@@ -197,7 +319,7 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
 
         // Assert
         Assert.Equal(3, code);
-        Assert.StartsWith(domain + ": level 0, UNKNOWN (lookup failed:", output);
+        Assert.StartsWith(domain + ": level 0, UNKNOWN (lookup failed:", CheckFixture.VerdictLine(output, domain));
         Assert.Contains("SERVFAIL", output);
         Assert.Contains("Defer", output);
     }

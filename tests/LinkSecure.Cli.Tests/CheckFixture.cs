@@ -31,13 +31,16 @@ public sealed class CheckFixture : IAsyncLifetime
     }
 
     /// <summary>A configuration for the loopback servers (MTA-STS port, short timeouts) with its own learned store.</summary>
-    public string WriteConfig(out string learnedStore)
+    /// <param name="learnedStore">The learned store the configuration names.</param>
+    /// <param name="resolverExtra">More members of the <c>resolver</c> object, each followed by a comma.</param>
+    /// <param name="topExtra">More top-level members, each followed by a comma.</param>
+    public string WriteConfig(out string learnedStore, string resolverExtra = "", string topExtra = "")
     {
         var directory = Path.Combine(Network.Directory, "check-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         Directory.CreateDirectory(directory);
         learnedStore = Path.Combine(directory, "learned.json");
         var config = Path.Combine(directory, "LinkSecure.config.json");
-        File.WriteAllText(config, "{ \"resolver\": { \"httpsPort\": " + Network.Https.Port + ", \"timeoutMilliseconds\": 1500, \"retries\": 1, \"learnedStorePath\": \"learned.json\" } }");
+        File.WriteAllText(config, "{ " + topExtra + " \"resolver\": { " + resolverExtra + " \"httpsPort\": " + Network.Https.Port + ", \"timeoutMilliseconds\": 1500, \"retries\": 1, \"learnedStorePath\": \"learned.json\" } }");
         return config;
     }
 
@@ -48,6 +51,10 @@ public sealed class CheckFixture : IAsyncLifetime
         args.AddRange(more);
         return args.ToArray();
     }
+
+    /// <summary>The verdict line of <paramref name="domain"/> in the text output (after the resolver header).</summary>
+    public static string VerdictLine(string output, string domain) =>
+        Array.Find(output.Split('\n'), l => l.StartsWith(domain + ": level ", StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException("no verdict line for " + domain + " in:\n" + output);
 
     /// <summary>A domain whose single MX is <paramref name="mxHost"/> at 127.0.0.1.</summary>
     public string Domain(string label, string? mxHost = null)

@@ -120,45 +120,134 @@ public class ExplainCommandTests
     }
 
     [Fact]
-    public async Task ExtraDatabase_EntryWithPinnedNames_GivesTheAuthenticatedDomainValidationRoute()
+    public async Task ExtraDatabase_LaterFileTakesPrecedence_EntryAugments_OnlyPinnedMxGivesAnAuthenticatedRoute()
     {
-        // Arrange
-        var db = Path.GetTempFileName();
-        await File.WriteAllTextAsync(db, """{ "version": 1, "domains": [ { "domain": "smallshop.example", "level": 2, "mx": [ "*.mx.smallshop.example" ], "source": "test" } ] }""");
+        // Arrange: the same domain in two extra databases, once with MX pins and once without.
+        var pinned = Path.GetTempFileName();
+        var unpinned = Path.GetTempFileName();
+        await File.WriteAllTextAsync(pinned, """{ "version": 1, "domains": [ { "domain": "smallshop.example", "level": 2, "mx": [ "mx.smallshop.example" ], "source": "test pinned" } ] }""");
+        await File.WriteAllTextAsync(unpinned, """{ "version": 1, "domains": [ { "domain": "smallshop.example", "level": 2, "source": "test unpinned" } ] }""");
         try
         {
             // Act
-            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", db, "--rcpt", "bob@smallshop.example");
+            var pinnedLast = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", unpinned, "--db", pinned, "--rcpt", "bob@smallshop.example");
+            var unpinnedLast = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", pinned, "--db", unpinned, "--rcpt", "bob@smallshop.example");
+            var json = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", pinned, "--db", unpinned, "--rcpt", "bob@smallshop.example", "--json");
 
-            // Assert
-            Assert.Equal(0, code);
-            Assert.Contains("Secure via linksecure-dv.invalid (DomainValidation, *.mx.smallshop.example)", output);
+            // Assert: the pinned entry settles the level and pins the certificate name (DomainValidation).
+            Assert.Equal(0, pinnedLast.ExitCode);
+            Assert.Contains("test pinned", pinnedLast.Out);
+            Assert.Contains("Secure via linksecure-dv.invalid (DomainValidation, mx.smallshop.example)", pinnedLast.Out);
+            Assert.Contains("route:     linksecure-dv.invalid, TlsAuthLevel DomainValidation, TLS domain mx.smallshop.example; authenticates the server: yes", pinnedLast.Out);
+            Assert.Contains("authenticated      KnownDomainDatabase:", pinnedLast.Out);
+
+            // Assert: an entry without pins only augments; no route authenticates the server, so the fallback applies.
+            Assert.Equal(0, unpinnedLast.ExitCode);
+            Assert.Contains("test unpinned", unpinnedLast.Out);
+            Assert.DoesNotContain("Secure via", unpinnedLast.Out);
+            Assert.DoesNotContain("test pinned", unpinnedLast.Out);
+            Assert.Contains(unpinnedLast.Out.Split('\n'), r => r.StartsWith("bob@smallshop.example") && r.Contains("Downgrade"));
+            using var doc = JsonDocument.Parse(json.Out);
+            var recipient = doc.RootElement.GetProperty("recipients")[0];
+            Assert.Equal("Downgrade", recipient.GetProperty("decision").GetString());
+            Assert.Contains(recipient.GetProperty("profile").GetProperty("evidence").EnumerateArray(), e => e.GetProperty("source").GetString() == "KnownDomainDatabase");
+            if (recipient.TryGetProperty("route", out var route))
+            {
+                Assert.False(route.GetProperty("authenticates").GetBoolean());
+            }
         }
         finally
         {
-            File.Delete(db);
+            File.Delete(pinned);
+            File.Delete(unpinned);
         }
     }
 
     [Fact]
-    public async Task ExtraDatabase_EntryWithoutPinnedNames_GivesNoSecureDecision()
+    public async Task Offline_EveryEmbeddedDomain_SecureOnlyViaDomainValidation()
     {
-        // Arrange
-        var db = Path.GetTempFileName();
-        await File.WriteAllTextAsync(db, """{ "version": 1, "domains": [ { "domain": "smallshop.example", "level": 2, "source": "test" } ] }""");
+        // Arrange: one recipient per embedded database domain, tagged level=1 fallback=bounce.
+        var domains = LinkSecure.Core.Database.KnownDomainDatabase.LoadEmbedded().Entries.Select(e => e.Domain).ToArray();
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, "From: a@contoso.example\r\nTo: " + string.Join(", ", domains.Select(d => "postmaster@" + d)) + "\r\nLink-Security: level=1; fallback=bounce\r\nSubject: s\r\n\r\nbody\r\n");
+        var expectSecure = new[] { "gmail.com", "google.com", "outlook.com", "hotmail.com", "protonmail.com", "comcast.net" };
         try
         {
             // Act
-            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", Sample, "--db", db, "--rcpt", "bob@smallshop.example");
+            var (code, output, error) = await CliRunner.RunAsync("explain", "--offline", path, "--json");
 
             // Assert
-            Assert.Equal(0, code);
-            Assert.DoesNotContain("Secure via", output);
-            Assert.Contains("pins no MX names", output);
+            Assert.True(code == 0, output + error);
+            using var doc = JsonDocument.Parse(output);
+            var recipients = doc.RootElement.GetProperty("recipients").EnumerateArray().ToDictionary(r => r.GetProperty("domain").GetString()!, r => r.Clone());
+            Assert.Equal(domains.Length, recipients.Count);
+            foreach (var (domain, r) in recipients)
+            {
+                var decision = r.GetProperty("decision").GetString();
+                if (decision == "Secure")
+                {
+                    // Never Secure on a route that does not authenticate the server (RFC 8461 §4, docs/protocol.md §5).
+                    var route = r.GetProperty("route");
+                    Assert.True(route.GetProperty("kind").GetString() == "DomainValidation", domain + ": " + route);
+                    Assert.Equal("DomainValidation", route.GetProperty("tlsAuthLevel").GetString());
+                    Assert.True(route.GetProperty("authenticates").GetBoolean(), domain);
+                    Assert.False(string.IsNullOrEmpty(route.GetProperty("tlsDomain").GetString()), domain);
+                }
+
+                if (expectSecure.Contains(domain))
+                {
+                    Assert.True(decision == "Secure", domain + ": " + r);
+                }
+                else
+                {
+                    // The entries without pins give no level on their own; microsoft.com's pins span two registrable
+                    // domains, so no Exchange TLS domain covers them and its level 1 falls back for want of a route.
+                    Assert.True(decision == "Bounce", domain + ": " + r);
+                    Assert.Equal("550 5.7.30", r.GetProperty("status").GetString());
+                    var pins = r.GetProperty("profile").GetProperty("mxPatterns").GetArrayLength() > 0;
+                    Assert.Equal(pins, r.GetProperty("unauthenticatedRouteFallback").GetBoolean());
+                    if (pins)
+                    {
+                        Assert.False(r.GetProperty("route").GetProperty("authenticates").GetBoolean(), domain);
+                    }
+                    else
+                    {
+                        Assert.Equal(0, r.GetProperty("level").GetInt32());
+                    }
+                }
+            }
+
+            Assert.Contains("microsoft.com", recipients.Keys);
+            Assert.True(recipients["microsoft.com"].GetProperty("unauthenticatedRouteFallback").GetBoolean());
+            Assert.Equal("CertificateValidation", recipients["microsoft.com"].GetProperty("route").GetProperty("kind").GetString());
         }
         finally
         {
-            File.Delete(db);
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Text_ShowsTheRouteAndWhetherItAuthenticates()
+    {
+        // Arrange
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, "From: a@contoso.example\r\nTo: a@gmail.com, b@microsoft.com\r\nLink-Security: level=1; fallback=bounce\r\nSubject: s\r\n\r\nbody\r\n");
+        try
+        {
+            // Act
+            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", path);
+
+            // Assert
+            Assert.Equal(0, code);
+            Assert.Contains("route:     linksecure-dv.invalid, TlsAuthLevel DomainValidation, TLS domain *.l.google.com; authenticates the server: yes", output);
+            Assert.Contains("TlsAuthLevel CertificateValidation, TLS domain (none); authenticates the server: no", output);
+            Assert.Contains("fallback:  level 1 is met, but no route of this server authenticates the servers of microsoft.com", output);
+            Assert.Contains("the mail servers of microsoft.com could not be verified from this server", output);
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 }

@@ -239,9 +239,11 @@ internal sealed class MtaStsClient
             MtaStsMode.Testing => "; mode testing is not enforced (RFC 8461 §5)",
             _ => "; mode none: as if there were no policy (RFC 8461 §5)",
         };
+        // The policy was fetched over HTTPS with a certificate valid for mta-sts.<domain> (RFC 8461 §3.3): its content
+        // is authenticated whatever its mode; only mode enforce makes it count (ProfileBuilder.StsPart).
         var evidence = new List<Evidence>
         {
-            new(EvidenceSource.MtaSts, $"policy id {policy.Id} ({how}): {policy.Policy}{mode}", supports, policy.Expires),
+            new(EvidenceSource.MtaSts, $"policy id {policy.Id} ({how}): {policy.Policy}{mode}", supports, policy.Expires) { Authenticated = true },
         };
         if (policy.Policy.MaxAgeNote is { } capped)
         {

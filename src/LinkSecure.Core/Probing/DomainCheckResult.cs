@@ -67,6 +67,11 @@ public sealed class DomainCheckResult
     /// <summary>Gets the MTA-STS <c>mx</c> patterns, or <see langword="null"/> without a policy.</summary>
     public IReadOnlyList<string>? MtaStsPatterns { get; internal set; }
 
+    /// <summary>Gets the level the MTA-STS policy declares with its <c>linksecure</c> key, or <see langword="null"/>
+    /// without a policy or key. It counts only under mode <c>enforce</c> (then the network profile has authenticated
+    /// MTA-STS evidence supporting it).</summary>
+    public LinkSecurityLevel? MtaStsDeclaredLevel { get; internal set; }
+
     /// <summary>Gets what the MTA-STS lookup found, in words.</summary>
     public IReadOnlyList<string> MtaStsDetail { get; internal set; } = Array.Empty<string>();
 

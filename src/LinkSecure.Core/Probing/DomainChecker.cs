@@ -76,6 +76,20 @@ public sealed class DomainChecker : IDisposable
     /// <summary>Gets how many times the learned store file was written (observations are batched).</summary>
     public int LearnedStoreWrites => writer?.Writes ?? 0;
 
+    /// <summary>Gets which DNS servers every lookup goes to and whose AD bit is believed, in words
+    /// (<see cref="NetworkProfileSource.ResolverDescription"/>).</summary>
+    public string ResolverDescription => network.ResolverDescription;
+
+    /// <summary>Gets warnings about the resolver set-up, e.g. a loopback system resolver that is a known forwarder
+    /// (<see cref="NetworkProfileSource.ResolverWarnings"/>).</summary>
+    public IReadOnlyList<string> ResolverWarnings => network.ResolverWarnings;
+
+    /// <summary>Runs the DNSSEC self-test of the resolver whose AD bit is believed (a DNSKEY query for
+    /// <c>resolver.dnssecProbeName</c>, the root by default; <see cref="NetworkProfileSource.SelfTestAsync"/>).</summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>What the self-test found.</returns>
+    public Task<DnssecSelfTestResult> SelfTestAsync(CancellationToken cancellationToken = default) => network.SelfTestAsync(cancellationToken);
+
     /// <summary>Builds a checker from the configuration: DNS servers, validating resolvers, trust anchors
     /// (<c>resolver.caFiles</c>), the learned store and the known-domain database.</summary>
     /// <param name="settings">The configuration (with any command-line overrides applied).</param>
@@ -226,6 +240,7 @@ public sealed class DomainChecker : IDisposable
             result.MtaStsMode = policy.Mode.ToString().ToLowerInvariant();
             result.MtaStsId = sts.PolicyId;
             result.MtaStsPatterns = policy.MxPatterns;
+            result.MtaStsDeclaredLevel = policy.DeclaredLevel;
         }
     }
 

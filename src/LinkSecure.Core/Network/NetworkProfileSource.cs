@@ -280,7 +280,7 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
     {
         var now = time.GetUtcNow();
         declarations.TryGetFresh(evidence.Domain, now, out var remembered);
-        var evaluation = ProfileBuilder.Build(evidence, observations, settings.AcceptUnauthenticatedDeclarations, remembered, now, settings.NegativeTtl);
+        var evaluation = ProfileBuilder.Build(evidence, observations, settings.AcceptUnauthenticatedDeclarations, remembered, now);
         if (evaluation.Remember is { } declaration)
         {
             declarations.Set(evidence.Domain, declaration, now, declaration.Expires);

@@ -97,7 +97,7 @@ internal static class ProfileBuilder
     private const string SecureMxSource = "the DNSSEC-secure MX RRset";
     private const string UnauthenticatedMxSource = "the MX RRset (unauthenticated; resolver.acceptUnauthenticatedDeclarations)";
 
-    public static ProfileEvaluation Build(DomainEvidence evidence, IReadOnlyList<Network.LearnedCapabilities> observations, bool acceptUnauthenticated, RememberedDeclaration? remembered, DateTimeOffset now, TimeSpan negativeTtl)
+    public static ProfileEvaluation Build(DomainEvidence evidence, IReadOnlyList<Network.LearnedCapabilities> observations, bool acceptUnauthenticated, RememberedDeclaration? remembered, DateTimeOffset now)
     {
         var domain = evidence.Domain;
         if (evidence.MxPart.Status != ProfileStatus.Ok)

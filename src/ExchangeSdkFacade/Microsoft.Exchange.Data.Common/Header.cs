@@ -32,5 +32,19 @@ namespace Microsoft.Exchange.Data.Mime
         }
 
         public abstract string Value { get; set; }
+
+        public virtual bool TryGetValue(out string value)
+        {
+            try
+            {
+                value = this.Value;
+                return true;
+            }
+            catch (FormatException)
+            {
+                value = null;
+                return false;
+            }
+        }
     }
 }

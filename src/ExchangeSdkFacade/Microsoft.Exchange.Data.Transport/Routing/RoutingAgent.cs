@@ -21,14 +21,22 @@ namespace Microsoft.Exchange.Data.Transport.Routing
         {
         }
 
-        // Facade only: Exchange raises its events internally. Test hosts raise this one by reading
-        // the compiler-generated private field of the same name through reflection.
+        // Facade only: Exchange raises its events internally. Test hosts raise these by reading
+        // the compiler-generated private fields of the same names through reflection.
 #pragma warning disable 0067
         protected event ResolvedMessageEventHandler OnResolvedMessage;
+
+        protected event RoutedMessageEventHandler OnRoutedMessage;
+
+        protected event CategorizedMessageEventHandler OnCategorizedMessage;
 #pragma warning restore 0067
     }
 
     public delegate void ResolvedMessageEventHandler(ResolvedMessageEventSource source, QueuedMessageEventArgs e);
+
+    public delegate void RoutedMessageEventHandler(RoutedMessageEventSource source, QueuedMessageEventArgs e);
+
+    public delegate void CategorizedMessageEventHandler(CategorizedMessageEventSource source, QueuedMessageEventArgs e);
 
     public abstract class QueuedMessageEventArgs : EventArgs
     {
@@ -53,5 +61,13 @@ namespace Microsoft.Exchange.Data.Transport.Routing
         public abstract string GetTlsDomain(EnvelopeRecipient recipient);
 
         public abstract void SetTlsDomain(EnvelopeRecipient recipient, string domain);
+    }
+
+    public abstract class RoutedMessageEventSource : QueuedMessageEventSource
+    {
+    }
+
+    public abstract class CategorizedMessageEventSource : QueuedMessageEventSource
+    {
     }
 }

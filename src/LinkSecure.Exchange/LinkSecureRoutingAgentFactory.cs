@@ -12,11 +12,12 @@ namespace LinkSecure.Exchange;
 /// <summary>
 /// The transport agent factory Exchange loads (<c>Install-TransportAgent -TransportAgentFactory
 /// LinkSecure.Exchange.LinkSecureRoutingAgentFactory</c>). It never throws: when it cannot start, it logs why
-/// and hands out inert agents, so mail keeps flowing untouched.
+/// and hands out inert agents: untagged mail keeps flowing untouched, mail that requests link security is deferred.
 /// </summary>
 public sealed class LinkSecureRoutingAgentFactory : RoutingAgentFactory
 {
     private readonly object gate = new();
+    private readonly EventLogWriter inertLog = new();
     private AgentRuntime? runtime;
 
     static LinkSecureRoutingAgentFactory()
@@ -58,7 +59,7 @@ public sealed class LinkSecureRoutingAgentFactory : RoutingAgentFactory
         try
         {
             var current = runtime;
-            return current is null ? new InertRoutingAgent() : new LinkSecureRoutingAgent(current, server);
+            return current is null ? new InertRoutingAgent(inertLog) : new LinkSecureRoutingAgent(current, server);
         }
 #pragma warning disable CA1031 // Never throw into Exchange.
         catch (Exception ex)
@@ -66,14 +67,14 @@ public sealed class LinkSecureRoutingAgentFactory : RoutingAgentFactory
         {
             try
             {
-                runtime?.Log.Lifecycle(AgentEventId.CreateAgentFailed, EventLogEntryType.Error, "CreateAgent failed; this mail item passes untouched.", ex);
-                return new InertRoutingAgent();
+                runtime?.Log.Lifecycle(AgentEventId.CreateAgentFailed, EventLogEntryType.Error, "CreateAgent failed; this mail item gets the inert agent (a message that requests link security is deferred).", ex);
+                return new InertRoutingAgent(inertLog);
             }
 #pragma warning disable CA1031
             catch (Exception)
 #pragma warning restore CA1031
             {
-                return new InertRoutingAgent();
+                return new InertRoutingAgent(inertLog);
             }
         }
     }
@@ -126,7 +127,7 @@ public sealed class LinkSecureRoutingAgentFactory : RoutingAgentFactory
     {
         try
         {
-            new EventLogWriter().Write(AgentEventId.FactoryFailed, EventLogEntryType.Error, "ExchangeLinkSecure agent failed to start and is inert (mail passes untouched): " + ex);
+            new EventLogWriter().Write(AgentEventId.FactoryFailed, EventLogEntryType.Error, "ExchangeLinkSecure agent failed to start and is inert (untagged mail passes untouched; mail that requests link security is deferred): " + ex);
         }
 #pragma warning disable CA1031
         catch (Exception)

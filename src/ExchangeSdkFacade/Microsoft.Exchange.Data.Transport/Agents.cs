@@ -84,6 +84,8 @@ namespace Microsoft.Exchange.Data.Transport
 
         public abstract bool IsInCorporation { get; }
 
+        public abstract bool UseAddressBook { get; }
+
         public abstract string NameSpecification { get; }
     }
 }

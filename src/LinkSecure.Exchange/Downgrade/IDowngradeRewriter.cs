@@ -3,6 +3,7 @@ using System.IO;
 using System.Threading;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Downgrade;
+using LinkSecure.Core.Handling;
 
 namespace LinkSecure.Exchange.Downgrade;
 
@@ -29,17 +30,18 @@ internal interface IDowngradeRewriter
     /// <param name="destination">Receives the rewritten message when the result is <see cref="DowngradeOutcome.Rewritten"/>.</param>
     /// <param name="settings">The settings in force (downgrade section).</param>
     /// <param name="reason">The trace reason written into <c>Link-Security-Downgraded</c>.</param>
-    /// <param name="why">Why nothing was written, for the log, when the result is <see cref="DowngradeOutcome.NothingSafe"/>.</param>
-    /// <param name="cancellationToken">Cancels the rewrite.</param>
-    /// <returns>The outcome. Exceptions mean an internal error (the agent then defers the copy).</returns>
-    DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out string? why, CancellationToken cancellationToken);
+    /// <param name="failure">Why nothing was written, when the result is <see cref="DowngradeOutcome.NothingSafe"/>.</param>
+    /// <param name="detail">The technical detail of <paramref name="failure"/>, for the log and the DSN's diagnostic.</param>
+    /// <param name="cancellationToken">Cancels the rewrite (the agent's rewrite budget).</param>
+    /// <returns>The outcome. Exceptions, cancellation included, mean an internal error (the agent's fail-safe).</returns>
+    DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out DowngradeFailure failure, out string? detail, CancellationToken cancellationToken);
 }
 
 /// <summary>The production rewriter: the core's streaming <see cref="SafePartDowngrader"/> (docs/downgrade.md).</summary>
 internal sealed class CoreDowngradeRewriter : IDowngradeRewriter
 {
     /// <inheritdoc />
-    public DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out string? why, CancellationToken cancellationToken)
+    public DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out DowngradeFailure failure, out string? detail, CancellationToken cancellationToken)
     {
         if (settings is null)
         {
@@ -49,14 +51,15 @@ internal sealed class CoreDowngradeRewriter : IDowngradeRewriter
         var result = SafePartDowngrader.Downgrade(source, destination, settings.Downgrade, new DowngradeContext(reason), cancellationToken);
         if (result.IsWritten)
         {
-            why = null;
+            failure = DowngradeFailure.NoSafePart;
+            detail = null;
             return DowngradeOutcome.Rewritten;
         }
 
         // NoSafePart and Malformed: a retry cannot change the message, and nothing tagged may go out in plaintext.
-        why = result.Outcome == Core.Downgrade.DowngradeOutcome.Malformed
-            ? "the message cannot be rewritten safely: " + result.Reason
-            : "the message has no part marked safe for insecure links and no notice template is configured";
+        var malformed = result.Outcome == Core.Downgrade.DowngradeOutcome.Malformed;
+        failure = malformed ? DowngradeFailure.Malformed : DowngradeFailure.NoSafePart;
+        detail = malformed ? "the message cannot be rewritten safely: " + result.Reason : "no part is marked safe for insecure links and no notice template is configured";
         return DowngradeOutcome.NothingSafe;
     }
 }

@@ -35,9 +35,13 @@ internal enum AgentEventId
     /// <c>routing.allowUnauthenticatedRoutes</c>): tagged mail is protected against passive eavesdroppers only.</summary>
     UnauthenticatedOptIn = 2005,
 
-    /// <summary>The agent factory failed to start: the agent is inert and lets mail pass untouched.</summary>
+    /// <summary>The agent factory failed to start: the agent is inert (untagged mail passes untouched; mail that requests
+    /// link security is deferred, event 3003 each).</summary>
     FactoryFailed = 3001,
 
     /// <summary>CreateAgent failed: an inert agent was returned for this mail item.</summary>
     CreateAgentFailed = 3002,
+
+    /// <summary>The inert agent deferred a message that requests link security.</summary>
+    InertDeferred = 3003,
 }

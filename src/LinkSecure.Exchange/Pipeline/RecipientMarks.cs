@@ -1,146 +1,209 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Handling;
 using Microsoft.Exchange.Data.Transport;
 
 namespace LinkSecure.Exchange.Pipeline;
 
-/// <summary>What the agent does with a recipient, recorded in the recipient's property bag.</summary>
-internal enum Treatment
+/// <summary>What a recipient's mark says about it.</summary>
+internal enum MarkKind
 {
-    /// <summary>Not decided yet.</summary>
+    /// <summary>No mark, or one too old to trust (see <see cref="RecipientMarks.FreshFor"/>).</summary>
     None = 0,
 
-    /// <summary>Deliver as is.</summary>
-    Pass = 1,
+    /// <summary>Delivered as is; nothing left to do (internal recipient, untagged with enforcement off, waiver).</summary>
+    PassApplied = 1,
 
-    /// <summary>Deliver over the secure route.</summary>
-    Secure = 2,
+    /// <summary>The secure route was set on <c>OnResolvedMessage</c>.</summary>
+    SecureApplied = 2,
 
-    /// <summary>Deliver the rewritten (safe-part) copy.</summary>
+    /// <summary>To receive the rewritten copy; the rewrite happens on <c>OnCategorizedMessage</c>.</summary>
     Downgrade = 3,
 
-    /// <summary>Defer the copy.</summary>
-    Defer = 4,
+    /// <summary>Routed to the hold domain (no connector serves it): the recipient waits in the Unreachable queue.</summary>
+    Held = 4,
+}
+
+/// <summary>One recipient's mark, read back.</summary>
+internal readonly struct RecipientMark
+{
+    public RecipientMark(MarkKind kind, bool fresh, string? routingDomain, bool useOverrideQueue, string? tlsDomain)
+    {
+        Kind = kind;
+        IsFresh = fresh;
+        RoutingDomain = routingDomain;
+        UseOverrideQueue = useOverrideQueue;
+        TlsDomain = tlsDomain;
+    }
+
+    /// <summary>Gets the kind.</summary>
+    public MarkKind Kind { get; }
+
+    /// <summary>Gets a value indicating whether the mark was written in this categorisation pass.</summary>
+    public bool IsFresh { get; }
+
+    /// <summary>Gets the secure route's routing domain.</summary>
+    public string? RoutingDomain { get; }
+
+    /// <summary>Gets a value indicating whether the secure route queues by the override domain (smart host).</summary>
+    public bool UseOverrideQueue { get; }
+
+    /// <summary>Gets the secure route's TLS domain.</summary>
+    public string? TlsDomain { get; }
 }
 
 /// <summary>
-/// The marks that make the handler idempotent across <c>Fork</c> re-entry (docs/agent.md, "Re-entry"): every
-/// decided recipient carries its treatment and what is needed to apply it; a rewritten copy carries a flag.
-/// Values are strings and integers only (the property bags accept simple serializable types).
+/// The marks that carry a decision from <c>OnResolvedMessage</c> to a forked copy and to the later events (docs/agent.md,
+/// "Marks"). A mark holds the treatment, whether it was applied, what is needed to apply it again, and when it was
+/// written: <c>OnResolvedMessage</c> trusts only marks of this pass (younger than <see cref="FreshFor"/>), so a mark
+/// that survives a <c>Defer</c> (when Exchange does not revert property bags) is decided afresh on the retry. Values
+/// are strings and integers only (the property bags accept simple serializable types; lab item).
 /// </summary>
 internal static class RecipientMarks
 {
-    public const string TreatmentKey = "LinkSecure.Treatment";
-    public const string RoutingDomainKey = "LinkSecure.RoutingDomain";
-    public const string UseOverrideQueueKey = "LinkSecure.UseOverrideQueue";
-    public const string TlsDomainKey = "LinkSecure.TlsDomain";
-    public const string ReplyCodeKey = "LinkSecure.ReplyCode";
-    public const string EnhancedCodeKey = "LinkSecure.EnhancedCode";
-    public const string ReasonKey = "LinkSecure.Reason";
-    public const string RetrySecondsKey = "LinkSecure.RetrySeconds";
-    public const string DowngradedKey = "LinkSecure.Downgraded";
+    /// <summary>The routing domain of the hold route: no connector may serve it (docs/agent.md, "Hold").</summary>
+    public const string HoldRoutingDomain = "linksecure-hold.invalid";
 
-    private static readonly string[] AllRecipientKeys =
-    {
-        TreatmentKey, RoutingDomainKey, UseOverrideQueueKey, TlsDomainKey, ReplyCodeKey, EnhancedCodeKey, ReasonKey, RetrySecondsKey,
-    };
+    /// <summary>How long a mark counts as written in this pass. Re-entry after a fork and the later events of the same
+    /// pass come within seconds; a retry after <c>Defer</c> comes after <c>defer.retryMinutes</c> (at least one minute).</summary>
+    public static readonly TimeSpan FreshFor = TimeSpan.FromSeconds(30);
 
-    /// <summary>Reads a recipient's treatment.</summary>
+    internal const string KindKey = "LinkSecure.Mark";
+    internal const string WrittenKey = "LinkSecure.MarkedAt";
+    internal const string RoutingDomainKey = "LinkSecure.RoutingDomain";
+    internal const string UseOverrideQueueKey = "LinkSecure.UseOverrideQueue";
+    internal const string TlsDomainKey = "LinkSecure.TlsDomain";
+    internal const string ReplyCodeKey = "LinkSecure.ReplyCode";
+    internal const string EnhancedCodeKey = "LinkSecure.EnhancedCode";
+    internal const string ReasonKey = "LinkSecure.Reason";
+    internal const string DowngradedKey = "LinkSecure.Downgraded";
+
+    /// <summary>Reads a recipient's mark. Never throws: an unreadable bag reads as no mark.</summary>
     /// <param name="recipient">The recipient.</param>
-    /// <returns>The treatment; <see cref="Treatment.None"/> when undecided.</returns>
-    public static Treatment GetTreatment(EnvelopeRecipient recipient)
+    /// <param name="now">The current time.</param>
+    /// <returns>The mark.</returns>
+    public static RecipientMark Read(EnvelopeRecipient recipient, DateTimeOffset now)
     {
-        var properties = recipient.Properties;
-        if (properties is null || !properties.TryGetValue(TreatmentKey, out var value) || value is not string text)
+        try
         {
-            return Treatment.None;
-        }
+            var properties = recipient.Properties;
+            if (properties is null || !properties.TryGetValue(KindKey, out var value) || value is not string text)
+            {
+                return default;
+            }
 
-        switch (text)
+            var kind = text switch
+            {
+                "pass" => MarkKind.PassApplied,
+                "secure" => MarkKind.SecureApplied,
+                "downgrade" => MarkKind.Downgrade,
+                "hold" => MarkKind.Held,
+                _ => MarkKind.None,
+            };
+            var fresh = properties.TryGetValue(WrittenKey, out var written) && written is string ticks
+                && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
+                && t <= now.UtcTicks + TimeSpan.TicksPerMinute
+                && now.UtcTicks - t <= FreshFor.Ticks;
+            return new RecipientMark(
+                kind,
+                fresh,
+                GetString(properties, RoutingDomainKey),
+                properties.TryGetValue(UseOverrideQueueKey, out var queue) && queue is int q && q == 1,
+                GetString(properties, TlsDomainKey));
+        }
+#pragma warning disable CA1031 // A bag that cannot be read holds no usable mark: the recipient is decided (or deferred) afresh.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            case "pass": return Treatment.Pass;
-            case "secure": return Treatment.Secure;
-            case "downgrade": return Treatment.Downgrade;
-            case "defer": return Treatment.Defer;
-            default: return Treatment.None;
+            return default;
         }
     }
 
-    /// <summary>Records a decision on the recipient.</summary>
+    /// <summary>Marks a recipient delivered as is.</summary>
     /// <param name="recipient">The recipient.</param>
-    /// <param name="decision">The decision (not a bounce: bounced recipients are removed at once).</param>
-    /// <param name="useOverrideQueue">For a secure route: queue by the override domain (smart host) rather than the recipient domain.</param>
-    public static void Set(EnvelopeRecipient recipient, RecipientDecision decision, bool useOverrideQueue)
-    {
-        var properties = recipient.Properties ?? throw new InvalidOperationException("The recipient has no property bag.");
-        Clear(recipient);
-        switch (decision.Kind)
-        {
-            case DecisionKind.Secure:
-                properties[TreatmentKey] = "secure";
-                properties[RoutingDomainKey] = decision.Route!.RoutingDomain;
-                properties[UseOverrideQueueKey] = useOverrideQueue ? 1 : 0;
-                if (decision.Route.TlsDomain is { } tlsDomain)
-                {
-                    properties[TlsDomainKey] = tlsDomain;
-                }
+    /// <param name="now">The current time.</param>
+    public static void SetPass(EnvelopeRecipient recipient, DateTimeOffset now) => Write(recipient, "pass", now, null);
 
-                break;
-            case DecisionKind.Downgrade:
-                properties[TreatmentKey] = "downgrade";
-                SetStatus(properties, decision);
-                break;
-            case DecisionKind.Defer:
-                properties[TreatmentKey] = "defer";
-                SetStatus(properties, decision);
-                properties[RetrySecondsKey] = (int)Math.Max(1, Math.Min(int.MaxValue, (decision.RetryAfter ?? TimeSpan.FromMinutes(15)).TotalSeconds));
-                break;
-            default:
-                properties[TreatmentKey] = "pass";
-                break;
+    /// <summary>Marks a recipient routed over the secure route.</summary>
+    /// <param name="recipient">The recipient.</param>
+    /// <param name="routingDomain">The routing domain.</param>
+    /// <param name="useOverrideQueue">Whether the override queues by the routing domain.</param>
+    /// <param name="tlsDomain">The TLS domain, if any.</param>
+    /// <param name="now">The current time.</param>
+    public static void SetSecure(EnvelopeRecipient recipient, string routingDomain, bool useOverrideQueue, string? tlsDomain, DateTimeOffset now) =>
+        Write(recipient, "secure", now, properties =>
+        {
+            properties[RoutingDomainKey] = routingDomain;
+            properties[UseOverrideQueueKey] = useOverrideQueue ? 1 : 0;
+            if (tlsDomain is not null)
+            {
+                properties[TlsDomainKey] = tlsDomain;
+            }
+        });
+
+    /// <summary>Marks a recipient for the rewritten copy, with the codes of the bounce to use if the rewrite is impossible.</summary>
+    /// <param name="recipient">The recipient.</param>
+    /// <param name="reply">The verdict's reply.</param>
+    /// <param name="now">The current time.</param>
+    public static void SetDowngrade(EnvelopeRecipient recipient, SmtpReply? reply, DateTimeOffset now) =>
+        Write(recipient, "downgrade", now, properties =>
+        {
+            if (reply is not null)
+            {
+                properties[ReplyCodeKey] = reply.ReplyCode;
+                properties[EnhancedCodeKey] = reply.EnhancedCode;
+                properties[ReasonKey] = reply.Detail;
+            }
+        });
+
+    /// <summary>Marks a recipient held (routed to <see cref="HoldRoutingDomain"/>).</summary>
+    /// <param name="recipient">The recipient.</param>
+    /// <param name="now">The current time.</param>
+    public static void SetHeld(EnvelopeRecipient recipient, DateTimeOffset now) => Write(recipient, "hold", now, null);
+
+    /// <summary>Reads the bounce codes stored with a downgrade mark.</summary>
+    /// <param name="recipient">The recipient.</param>
+    /// <param name="replyCode">The basic code, or <see langword="null"/>.</param>
+    /// <param name="enhancedCode">The enhanced code, or <see langword="null"/>.</param>
+    /// <param name="reason">The technical reason, or <see langword="null"/>.</param>
+    public static void ReadDowngradeCodes(EnvelopeRecipient recipient, out string? replyCode, out string? enhancedCode, out string? reason)
+    {
+        replyCode = enhancedCode = reason = null;
+        try
+        {
+            if (recipient.Properties is { } properties)
+            {
+                replyCode = GetString(properties, ReplyCodeKey);
+                enhancedCode = GetString(properties, EnhancedCodeKey);
+                reason = GetString(properties, ReasonKey);
+            }
+        }
+#pragma warning disable CA1031 // Without the stored codes the bounce uses the defaults.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 
-    /// <summary>Removes every mark from a recipient (before a deferral, so that the retry decides afresh).</summary>
-    /// <param name="recipient">The recipient.</param>
-    public static void Clear(EnvelopeRecipient recipient)
-    {
-        var properties = recipient.Properties;
-        if (properties is null)
-        {
-            return;
-        }
-
-        foreach (var key in AllRecipientKeys)
-        {
-            properties.Remove(key);
-        }
-    }
-
-    /// <summary>Reads a string mark.</summary>
-    /// <param name="recipient">The recipient.</param>
-    /// <param name="key">The key.</param>
-    /// <returns>The value, or <see langword="null"/>.</returns>
-    public static string? GetString(EnvelopeRecipient recipient, string key) =>
-        recipient.Properties is { } p && p.TryGetValue(key, out var value) ? value as string : null;
-
-    /// <summary>Reads an integer mark.</summary>
-    /// <param name="recipient">The recipient.</param>
-    /// <param name="key">The key.</param>
-    /// <param name="fallback">The value when absent.</param>
-    /// <returns>The value.</returns>
-    public static int GetInt(EnvelopeRecipient recipient, string key, int fallback) =>
-        recipient.Properties is { } p && p.TryGetValue(key, out var value) && value is int i ? i : fallback;
-
-    /// <summary>Tells whether a mail item is a copy the agent already rewrote.</summary>
+    /// <summary>Tells whether a mail item is a copy the agent already rewrote on this server.</summary>
     /// <param name="mailItem">The mail item.</param>
     /// <returns><see langword="true"/> for a rewritten copy.</returns>
-    public static bool IsDowngraded(MailItem mailItem) =>
-        mailItem.Properties is { } p && p.TryGetValue(DowngradedKey, out var value) && value is bool b && b;
+    public static bool IsDowngraded(MailItem mailItem)
+    {
+        try
+        {
+            return mailItem.Properties is { } p && p.TryGetValue(DowngradedKey, out var value) && value is bool b && b;
+        }
+#pragma warning disable CA1031 // The marker header in the message says the same across servers.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
 
-    /// <summary>Marks a mail item as rewritten.</summary>
+    /// <summary>Marks a mail item as rewritten (besides the marker header in its content).</summary>
     /// <param name="mailItem">The mail item.</param>
     public static void SetDowngraded(MailItem mailItem)
     {
@@ -151,27 +214,20 @@ internal static class RecipientMarks
         }
     }
 
-    /// <summary>Tells whether any recipient carries a treatment (a copy re-entering after a fork).</summary>
-    /// <param name="recipients">The recipients.</param>
-    /// <returns><see langword="true"/> when at least one recipient is decided.</returns>
-    public static bool AnyDecided(EnvelopeRecipientCollection recipients)
+    private static void Write(EnvelopeRecipient recipient, string kind, DateTimeOffset now, Action<IDictionary<string, object>>? extra)
     {
-        for (var i = 0; i < recipients.Count; i++)
-        {
-            if (GetTreatment(recipients[i]) != Treatment.None)
-            {
-                return true;
-            }
-        }
-
-        return false;
+        var properties = recipient.Properties ?? throw new InvalidOperationException("The recipient has no property bag.");
+        properties.Remove(RoutingDomainKey);
+        properties.Remove(UseOverrideQueueKey);
+        properties.Remove(TlsDomainKey);
+        properties.Remove(ReplyCodeKey);
+        properties.Remove(EnhancedCodeKey);
+        properties.Remove(ReasonKey);
+        extra?.Invoke(properties);
+        properties[WrittenKey] = now.UtcTicks.ToString(CultureInfo.InvariantCulture);
+        properties[KindKey] = kind;
     }
 
-    private static void SetStatus(IDictionary<string, object> properties, RecipientDecision decision)
-    {
-        var code = decision.StatusCode ?? EnhancedStatusCode.RequiredLevelNotMet;
-        properties[ReplyCodeKey] = code.ReplyCode;
-        properties[EnhancedCodeKey] = code.Enhanced;
-        properties[ReasonKey] = string.Format(CultureInfo.InvariantCulture, "{0}", decision.TechnicalDetail ?? decision.Reason);
-    }
+    private static string? GetString(IDictionary<string, object> properties, string key) =>
+        properties.TryGetValue(key, out var value) ? value as string : null;
 }

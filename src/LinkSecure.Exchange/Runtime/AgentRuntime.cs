@@ -116,7 +116,7 @@ internal sealed class AgentRuntime : IDisposable
             {
                 if (!File.Exists(ConfigPath))
                 {
-                    var defaults = AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time, options.CreateNetwork);
+                    var defaults = AgentState.Build(LinkSecureSettings.Default, "embedded defaults", options.Network, options.Time, options.CreateNetwork, Volatile.Read(ref current));
                     Swap(defaults);
                     Log.Lifecycle(AgentEventId.ConfigurationAbsent, EventLogEntryType.Warning, $"{ConfigPath} is absent: embedded defaults are in force.");
                     Announce(defaults);
@@ -124,7 +124,7 @@ internal sealed class AgentRuntime : IDisposable
                 }
 
                 var settings = LinkSecureSettings.LoadFile(ConfigPath);
-                var state = AgentState.Build(settings, ConfigPath, options.Network, options.Time, options.CreateNetwork);
+                var state = AgentState.Build(settings, ConfigPath, options.Network, options.Time, options.CreateNetwork, Volatile.Read(ref current));
                 Swap(state);
                 Log.Lifecycle(AgentEventId.ConfigurationReloaded, EventLogEntryType.Information, $"{ConfigPath} loaded (generation {Generation}).");
                 Announce(state);
@@ -324,7 +324,7 @@ internal sealed class AgentRuntime : IDisposable
     {
         var retired = Interlocked.Exchange(ref current, state);
         Generation++;
-        if (retired?.OwnedNetwork is { } network)
+        if (retired?.OwnedNetwork is { } network && !ReferenceEquals(network, state.OwnedNetwork))
         {
             // Messages that started on the old generation may still be waiting on its lookups: dispose it only after
             // their time budget has certainly run out. Dispose turns any late lookup into a temporary failure (defer).
@@ -361,7 +361,12 @@ internal sealed class AgentRuntime : IDisposable
             watcher.Created += changed;
             watcher.Deleted += changed;
             watcher.Renamed += (_, _) => ScheduleReload();
-            watcher.Error += (_, e) => Log.Warn("configuration watcher error: " + e.GetException()?.Message);
+            watcher.Error += (_, e) =>
+            {
+                // A buffer overflow loses the change notification itself: reload anyway.
+                Log.Warn("configuration watcher error: " + e.GetException()?.Message);
+                ScheduleReload();
+            };
             watcher.EnableRaisingEvents = true;
         }
 #pragma warning disable CA1031 // Without a watcher the agent still works; changes then need a service restart.

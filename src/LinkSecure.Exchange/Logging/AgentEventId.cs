@@ -35,6 +35,10 @@ internal enum AgentEventId
     /// <c>routing.allowUnauthenticatedRoutes</c>): tagged mail is protected against passive eavesdroppers only.</summary>
     UnauthenticatedOptIn = 2005,
 
+    /// <summary>The assembly resolver refused a request for a name the agent ships (a higher version or another public key
+    /// token than the agent's copy); once per name.</summary>
+    DependencyRefused = 2006,
+
     /// <summary>The agent factory failed to start: the agent is inert and lets mail pass untouched.</summary>
     FactoryFailed = 3001,
 

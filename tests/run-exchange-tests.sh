@@ -6,8 +6,12 @@
 #      .NET Framework test assemblies under Mono on Linux (skip with --skip-unit-tests when
 #      "dotnet test ExchangeLinkSecure.sln" already ran them)
 #   3. the agent also builds through ExchangeSdkPath (a folder holding the two SDK DLLs), with identical references
-#   4. dotnet publish of the agent, then the load test: a net48 host under Mono loads the published folder the way
-#      Exchange does and pushes messages through it (pass --bench to print the benchmark figures)
+#   4. dotnet publish of the agent, then its reference closure: every assembly reference of every DLL in the published
+#      folder must be satisfiable on .NET Framework 4.8 without binding redirects (tests/LinkSecure.Exchange.ClosureCheck,
+#      metadata only, against the net48 reference assemblies; Mono cannot show this, it ignores versions), plus a
+#      negative control (the same folder without System.ValueTuple.dll must fail)
+#   5. the load test: a net48 host under Mono loads the published folder the way Exchange does and pushes messages
+#      through it (pass --bench to print the benchmark figures)
 #
 # Needs: the .NET SDK, and Mono from Debian: apt-get install -y mono-runtime mono-devel
 # (mono-devel ships the framework facades, netstandard.dll among them, that net48 test code needs on Mono).
@@ -88,9 +92,33 @@ else
   echo "ExchangeSdkPath build: references differ"; total_failed=$((total_failed + 1)); failed=1
 fi
 
-echo "=== 4. publish and load test (Mono host, Assembly.LoadFrom like EdgeTransport.exe)"
+echo "=== 4. publish and reference closure against the .NET Framework 4.8 reference assemblies"
 rm -rf artifacts/agent
 dotnet publish src/LinkSecure.Exchange/LinkSecure.Exchange.csproj -c Release -o artifacts/agent -nologo -v quiet -clp:NoSummary
+gp=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
+ref48="${gp%/}/microsoft.netframework.referenceassemblies.net48/1.0.3/build/.NETFramework/v4.8"
+dotnet build tests/LinkSecure.Exchange.ClosureCheck/LinkSecure.Exchange.ClosureCheck.csproj -c Release -nologo -v quiet -clp:NoSummary
+closure="dotnet tests/LinkSecure.Exchange.ClosureCheck/bin/Release/net10.0/LinkSecure.Exchange.ClosureCheck.dll"
+if $closure artifacts/agent "$ref48"; then
+  total_passed=$((total_passed + 1))
+else
+  echo "FAILED: reference closure of artifacts/agent"; total_failed=$((total_failed + 1)); failed=1
+fi
+cp -r artifacts/agent "$work/incomplete"
+rm "$work/incomplete/System.ValueTuple.dll"
+set +e
+$closure "$work/incomplete" "$ref48" > "$work/incomplete.log"
+control_status=$?
+set -e
+if [ "$control_status" -eq 1 ] && grep -q '^UNSATISFIED System.Text.Json .* -> System.ValueTuple, 4.0.5.0' "$work/incomplete.log"; then
+  echo "negative control: without System.ValueTuple.dll the closure check fails, as it must:"; grep '^UNSATISFIED' "$work/incomplete.log" | sed 's/^/  /'
+  total_passed=$((total_passed + 1))
+else
+  echo "FAILED: the closure check did not catch a folder without System.ValueTuple.dll (exit $control_status):"; sed 's/^/  /' "$work/incomplete.log"
+  total_failed=$((total_failed + 1)); failed=1
+fi
+
+echo "=== 5. load test (Mono host, Assembly.LoadFrom like EdgeTransport.exe)"
 set +e
 mono "$host" artifacts/agent $bench | tee "$sdk/load.log"
 load_status=${PIPESTATUS[0]}

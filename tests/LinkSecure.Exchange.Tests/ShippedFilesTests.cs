@@ -1,15 +1,45 @@
 using System;
 using System.IO;
+using System.Linq;
+using System.Reflection;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Exchange.Logging;
 using Xunit;
 
 namespace LinkSecure.Exchange.Tests;
 
-/// <summary>The configuration template and the NLog configuration that ship beside the agent.</summary>
+/// <summary>The configuration template, the NLog configuration and the System.ValueTuple facade that ship beside the agent.</summary>
 public class ShippedFilesTests
 {
     private static string Shipped(string name) => Path.Combine(AppDomain.CurrentDomain.BaseDirectory, name);
+
+    [Fact]
+    public void ValueTupleFacade_HasTheVersionSystemTextJsonReferences()
+    {
+        // Arrange: .NET Framework 4.8 unifies System.ValueTuple requests only up to its own 4.0.2.0 (docs/building.md).
+        var requested = typeof(System.Text.Json.JsonSerializer).Assembly.GetReferencedAssemblies().Single(r => r.Name == "System.ValueTuple");
+
+        // Act
+        var shipped = AssemblyName.GetAssemblyName(Shipped("System.ValueTuple.dll"));
+
+        // Assert
+        Assert.Equal(requested.Version, shipped.Version);
+        Assert.Equal(requested.GetPublicKeyToken(), shipped.GetPublicKeyToken());
+    }
+
+    [Fact]
+    public void ValueTupleFacade_ForwardsToTheFrameworksTypes()
+    {
+        // Arrange: the net47 facade defines no ValueTuple of its own, so the agent and the host share one type.
+        var facade = Assembly.LoadFrom(Shipped("System.ValueTuple.dll"));
+
+        // Act
+        var forwarded = facade.GetType("System.ValueTuple`2", throwOnError: true)!;
+
+        // Assert
+        Assert.Same(typeof(ValueTuple<int, int>).GetGenericTypeDefinition(), forwarded);
+        Assert.Equal(typeof(object).Assembly, forwarded.Assembly);
+    }
 
     [Fact]
     public void ConfigurationTemplate_IsValidAndEqualsTheDefaults()

@@ -35,6 +35,10 @@ internal enum AgentEventId
     /// <c>routing.allowUnauthenticatedRoutes</c>): tagged mail is protected against passive eavesdroppers only.</summary>
     UnauthenticatedOptIn = 2005,
 
+    /// <summary>The assembly resolver refused a request for a name the agent ships (a higher version or another public key
+    /// token than the agent's copy); once per name.</summary>
+    DependencyRefused = 2006,
+
     /// <summary>The agent factory failed to start: the agent is inert (untagged mail passes untouched; mail that requests
     /// link security is deferred, event 3003 each).</summary>
     FactoryFailed = 3001,

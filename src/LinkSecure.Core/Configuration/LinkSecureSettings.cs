@@ -27,11 +27,15 @@ public sealed class LinkSecureSettings
         "$schema", "enforceForAllMail", "internalDomains", "knownDomains", "overrides", "defer", "routing", "agent", "resolver", "downgrade",
     };
 
+    private const string WildcardPrefix = "*.";
+
     private static readonly string[] KnownDomainsProperties = { "useEmbedded", "files" };
     private static readonly string[] OverrideProperties = { "domain", "level", "never", "mx", "comment" };
 
     private Dictionary<string, DomainOverride> overrides = new(StringComparer.Ordinal);
+    // internalDomains: "contoso.com" matches that domain only; "*.contoso.com" matches its subdomains only.
     private HashSet<string> internalDomains = new(StringComparer.Ordinal);
+    private HashSet<string> internalParents = new(StringComparer.Ordinal);
 
     private LinkSecureSettings()
     {
@@ -44,8 +48,10 @@ public sealed class LinkSecureSettings
     /// so the product enforces MTA-STS and DANE for all mail.</summary>
     public bool EnforceForAllMail { get; private set; }
 
-    /// <summary>Gets the configured internal domains (the host adds its own, e.g. Exchange accepted domains).</summary>
-    public IReadOnlyCollection<string> InternalDomains => internalDomains;
+    /// <summary>Gets the configured internal domains as written in normalised form: <c>contoso.com</c> (that domain only)
+    /// and <c>*.contoso.com</c> (its subdomains only). The host adds its own, e.g. Exchange's authoritative accepted domains.</summary>
+    public IReadOnlyCollection<string> InternalDomains =>
+        internalDomains.Concat(internalParents.Select(p => WildcardPrefix + p)).ToArray();
 
     /// <summary>Gets a value indicating whether the embedded known-domain list is used.</summary>
     public bool UseEmbeddedDatabase { get; private set; } = true;
@@ -122,32 +128,36 @@ public sealed class LinkSecureSettings
         }
     }
 
-    /// <summary>Tells whether a domain is internal according to the configuration.</summary>
+    /// <summary>Tells whether a domain is internal according to the configuration (strict: an entry <c>contoso.com</c>
+    /// matches that domain only, an entry <c>*.contoso.com</c> matches its subdomains but not <c>contoso.com</c>).</summary>
     /// <param name="normalizedDomain">A normalised domain.</param>
-    /// <returns><see langword="true"/> when the domain or a parent domain is listed as internal.</returns>
+    /// <returns><see langword="true"/> when the domain is listed, or a parent is listed with <c>*.</c>.</returns>
     public bool IsInternalDomain(string normalizedDomain)
     {
-        if (internalDomains.Count == 0 || normalizedDomain is null)
+        if (normalizedDomain is null || (internalDomains.Count == 0 && internalParents.Count == 0))
         {
             return false;
         }
 
-        var name = normalizedDomain;
-        while (true)
+        if (internalDomains.Contains(normalizedDomain))
         {
-            if (internalDomains.Contains(name))
+            return true;
+        }
+
+        if (internalParents.Count == 0)
+        {
+            return false;
+        }
+
+        for (var dot = normalizedDomain.IndexOf('.'); dot >= 0; dot = normalizedDomain.IndexOf('.', dot + 1))
+        {
+            if (internalParents.Contains(normalizedDomain.Substring(dot + 1)))
             {
                 return true;
             }
-
-            var dot = name.IndexOf('.');
-            if (dot < 0)
-            {
-                return false;
-            }
-
-            name = name.Substring(dot + 1);
         }
+
+        return false;
     }
 
     /// <summary>Finds the override for a domain.</summary>
@@ -157,19 +167,18 @@ public sealed class LinkSecureSettings
     public bool TryGetOverride(string normalizedDomain, out DomainOverride? domainOverride) =>
         overrides.TryGetValue(normalizedDomain, out domainOverride);
 
-    /// <summary>Returns a copy with additional internal domains (a host's accepted domains).</summary>
-    /// <param name="domains">Domains in any form.</param>
+    /// <summary>Returns a copy with additional internal domains (a host's accepted domains), with the same strict rule as
+    /// <c>internalDomains</c>: <c>contoso.com</c> adds that domain only, <c>*.contoso.com</c> its subdomains only.</summary>
+    /// <param name="domains">Domains in any form; entries that are not valid entries are skipped.</param>
     /// <returns>The new settings.</returns>
     public LinkSecureSettings WithInternalDomains(IEnumerable<string> domains)
     {
         var copy = (LinkSecureSettings)MemberwiseClone();
         copy.internalDomains = new HashSet<string>(internalDomains, StringComparer.Ordinal);
+        copy.internalParents = new HashSet<string>(internalParents, StringComparer.Ordinal);
         foreach (var domain in domains ?? Enumerable.Empty<string>())
         {
-            if (DomainName.TryNormalize(domain, out var normalized))
-            {
-                copy.internalDomains.Add(normalized);
-            }
+            copy.AddInternalDomain(domain);
         }
 
         return copy;
@@ -210,13 +219,9 @@ public sealed class LinkSecureSettings
         var internalList = reader.ReadStringArray(root, "$", "internalDomains");
         for (var i = 0; i < internalList.Count; i++)
         {
-            if (DomainName.TryNormalize(internalList[i], out var domain))
+            if (settings.AddInternalDomain(internalList[i]) is { } error)
             {
-                settings.internalDomains.Add(domain);
-            }
-            else
-            {
-                reader.Error(JsonDocumentReader.Index("$.internalDomains", i), $"'{internalList[i]}' is not a valid domain name");
+                reader.Error(JsonDocumentReader.Index("$.internalDomains", i), error);
             }
         }
 
@@ -258,6 +263,33 @@ public sealed class LinkSecureSettings
         }
 
         return settings;
+    }
+
+    /// <summary>Adds one <c>internalDomains</c> entry.</summary>
+    /// <returns><see langword="null"/> when added; otherwise why the entry is invalid.</returns>
+    private string? AddInternalDomain(string? entry)
+    {
+        var text = entry?.Trim() ?? string.Empty;
+        var wildcard = text.StartsWith(WildcardPrefix, StringComparison.Ordinal);
+        var name = wildcard ? text.Substring(WildcardPrefix.Length) : text;
+        if (name.IndexOf('*') >= 0 || !DomainName.TryNormalize(name, out var domain))
+        {
+            return $"'{entry}' is not a domain name, or *. and a domain name for its subdomains";
+        }
+
+        if (!wildcard)
+        {
+            internalDomains.Add(domain);
+            return null;
+        }
+
+        if (PublicSuffixList.Default.IsPublicSuffix(domain))
+        {
+            return $"'{entry}' would make every domain registered under the public suffix {domain} internal; name your own domains";
+        }
+
+        internalParents.Add(domain);
+        return null;
     }
 
     private static void ReadOverrides(JsonDocumentReader reader, JsonElement array, Dictionary<string, DomainOverride> map)

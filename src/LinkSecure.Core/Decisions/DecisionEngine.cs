@@ -36,7 +36,8 @@ public sealed class DecisionEngine
     public bool NeedsProfile(LinkSecurityRequest request) =>
         request is not null && !request.IsWaiver && (request.IsRequested || Settings.EnforceForAllMail);
 
-    /// <summary>Tells whether a recipient is internal (its domain or a parent is in the configured internal domains).</summary>
+    /// <summary>Tells whether a recipient is internal: its domain is in the configured internal domains
+    /// (<see cref="LinkSecureSettings.IsInternalDomain"/>: exact entries, and <c>*.</c> entries for subdomains).</summary>
     /// <param name="recipient">The address.</param>
     /// <returns><see langword="true"/> for internal recipients.</returns>
     public bool IsInternal(string recipient) =>

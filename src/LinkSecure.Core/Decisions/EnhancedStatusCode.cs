@@ -20,6 +20,14 @@ public readonly struct EnhancedStatusCode : IEquatable<EnhancedStatusCode>
     /// <summary>4.7.5 "Cryptographic failure" (RFC 3463 §3.8): DNSSEC validation failed (RFC 7672 §2.1.1).</summary>
     public static readonly EnhancedStatusCode DnssecFailed = new("451", "4.7.5");
 
+    /// <summary>4.3.0 "Other or undefined mail system status" (RFC 3463 §3.4), transient: the host could not process the
+    /// message; it is retried.</summary>
+    internal static readonly EnhancedStatusCode SystemErrorTransient = new("451", "4.3.0");
+
+    /// <summary>5.3.0 "Other or undefined mail system status" (RFC 3463 §3.4), permanent: the message could not be
+    /// processed safely within the deferral limit.</summary>
+    internal static readonly EnhancedStatusCode SystemErrorPermanent = new("550", "5.3.0");
+
     /// <summary>Creates a status code.</summary>
     /// <param name="replyCode">The three-digit SMTP reply code.</param>
     /// <param name="enhanced">The enhanced status code, e.g. <c>5.7.30</c>.</param>

@@ -31,7 +31,7 @@ namespace LinkSecure.Core.Network;
 /// reason other than DNSSEC (stale-if-error).</para>
 /// <para>Expiry uses the given <see cref="TimeProvider"/>; network timeouts use real time.</para>
 /// </remarks>
-public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
+public sealed partial class NetworkProfileSource : IDomainProfileSource, IDisposable
 {
     private readonly ResolverSettings settings;
     private readonly TimeProvider time;
@@ -102,7 +102,8 @@ public sealed class NetworkProfileSource : IDomainProfileSource, IDisposable
         var clock = timeProvider ?? TimeProvider.System;
         var anchors = PolicyFetcher.LoadTrustAnchors(resolver.CaFiles.Select(settings.ResolvePath));
         var store = resolver.LearnedStorePath is { } path ? new LearnedCapabilityStore(settings.ResolvePath(path), clock) : null;
-        return new NetworkProfileSource(resolver, anchors, store, OpenPolicyStore(settings, clock), clock);
+        var fingerprint = Fingerprint(settings);
+        return new NetworkProfileSource(resolver, anchors, store, OpenPolicyStore(settings, clock), clock) { createdFrom = fingerprint };
     }
 
     /// <summary>Opens the durable MTA-STS policy cache the settings name (RFC 8461 §5.1, §10), or none.</summary>

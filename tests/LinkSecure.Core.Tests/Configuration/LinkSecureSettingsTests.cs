@@ -31,6 +31,8 @@ public class LinkSecureSettingsTests
         Assert.Equal(RoutingMode.Connector, s.Routing.Mode);
         Assert.Equal("linksecure-dv.invalid", s.Routing.DomainValidationDomain);
         Assert.Equal(TimeSpan.FromSeconds(3), s.Agent.LookupBudget);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.Agent.RewriteBudget);
+        Assert.Empty(s.InternalDomains);
     }
 
     [Fact]
@@ -52,7 +54,7 @@ public class LinkSecureSettingsTests
         {
           // comments are allowed
           "enforceForAllMail": true,
-          "internalDomains": [ "Contoso.com", "fabrikam.example" ],
+          "internalDomains": [ "Contoso.com", "*.Contoso.com", "fabrikam.example" ],
           "knownDomains": { "useEmbedded": false, "files": [ "partners.json" ] },
           "overrides": [
             { "domain": "partner.example", "level": 3, "comment": "contract 42" },
@@ -60,7 +62,7 @@ public class LinkSecureSettingsTests
           ],
           "defer": { "retryMinutes": 5, "maxDeferMinutes": 60 },
           "routing": { "mode": "smartHost", "smartHosts": [ "relay1.contoso.com" ], "smartHostDomain": "relay.contoso.invalid", "smartHostTlsAuthLevel": "CertificateValidation" },
-          "agent": { "lookupBudgetMilliseconds": 1500 },
+          "agent": { "lookupBudgetMilliseconds": 1500, "rewriteBudgetMilliseconds": 60000 },
           "resolver": { "dnsServers": [ "10.0.0.53" ], "timeoutMilliseconds": 800 },
           "downgrade": { "extraKeepHeaders": [ "X-Contoso-Ticket" ] },
         }
@@ -73,6 +75,7 @@ public class LinkSecureSettingsTests
         Assert.True(s.EnforceForAllMail);
         Assert.True(s.IsInternalDomain("contoso.com"));
         Assert.True(s.IsInternalDomain("eu.contoso.com"));
+        Assert.False(s.IsInternalDomain("eu.fabrikam.example"));
         Assert.False(s.IsInternalDomain("contoso.com.evil.example"));
         Assert.False(s.UseEmbeddedDatabase);
         Assert.Equal(new[] { "partners.json" }, s.DatabaseFiles);
@@ -86,6 +89,8 @@ public class LinkSecureSettingsTests
         Assert.Equal("relay.contoso.invalid", s.Routing.SmartHostDomain);
         Assert.Equal("CertificateValidation", s.Routing.SmartHostTlsAuthLevel);
         Assert.Equal(TimeSpan.FromMilliseconds(1500), s.Agent.LookupBudget);
+        Assert.Equal(TimeSpan.FromMinutes(1), s.Agent.RewriteBudget);
+        Assert.Equal(new[] { "*.contoso.com", "contoso.com", "fabrikam.example" }, s.InternalDomains.OrderBy(d => d, StringComparer.Ordinal));
         Assert.Equal(new[] { "10.0.0.53" }, s.Resolver.DnsServers);
         Assert.Equal(new[] { "X-Contoso-Ticket" }, s.Downgrade.ExtraKeepHeaders);
     }
@@ -199,12 +204,88 @@ public class LinkSecureSettingsTests
         var original = Load("""{ "internalDomains": [ "a.example" ] }""");
 
         // Act
-        var copy = original.WithInternalDomains(new[] { "B.Example", "not a domain" });
+        var copy = original.WithInternalDomains(new[] { "B.Example", "not a domain", "*.C.Example", "*.com" });
 
         // Assert
         Assert.True(copy.IsInternalDomain("b.example"));
+        Assert.False(copy.IsInternalDomain("sub.b.example"));
         Assert.True(copy.IsInternalDomain("a.example"));
+        Assert.True(copy.IsInternalDomain("x.c.example"));
+        Assert.False(copy.IsInternalDomain("c.example"));
+        Assert.False(copy.IsInternalDomain("anything.com"));
         Assert.False(original.IsInternalDomain("b.example"));
+        Assert.False(original.IsInternalDomain("x.c.example"));
+    }
+
+    [Theory]
+    [InlineData("contoso.com", "contoso.com", true)]
+    [InlineData("contoso.com", "eu.contoso.com", false)]
+    [InlineData("contoso.com", "contoso.com.evil.example", false)]
+    [InlineData("contoso.com", "notcontoso.com", false)]
+    [InlineData("*.contoso.com", "eu.contoso.com", true)]
+    [InlineData("*.contoso.com", "a.b.eu.contoso.com", true)]
+    [InlineData("*.contoso.com", "contoso.com", false)]
+    [InlineData("*.contoso.com", "notcontoso.com", false)]
+    [InlineData("*.contoso.com", "eu.contoso.com.evil.example", false)]
+    [InlineData("Bücher.example", "xn--bcher-kva.example", true)]
+    public void InternalDomains_AreStrict_ExactEntryThatDomainOnly_WildcardSubdomainsOnly(string entry, string domain, bool expected)
+    {
+        // Arrange
+        var settings = Load("{ \"internalDomains\": [ \"" + entry + "\" ] }");
+
+        // Act
+        var isInternal = settings.IsInternalDomain(domain);
+
+        // Assert
+        Assert.Equal(expected, isInternal);
+    }
+
+    [Theory]
+    [InlineData("*.com", "public suffix com")]
+    [InlineData("*.co.uk", "public suffix co.uk")]
+    [InlineData("*", "is not a domain name")]
+    [InlineData("*.", "is not a domain name")]
+    [InlineData("a.*.contoso.com", "is not a domain name")]
+    [InlineData("*.*.contoso.com", "is not a domain name")]
+    [InlineData("**.contoso.com", "is not a domain name")]
+    public void InternalDomains_InvalidEntries_AreErrorsAtTheirPath(string entry, string message)
+    {
+        // Act
+        var ex = LoadFails("{ \"internalDomains\": [ \"ok.example\", \"" + entry + "\" ] }");
+
+        // Assert
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("$.internalDomains[1]", error.Path);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void LookupBudget_AboveTenSeconds_IsAConfigurationErrorThatSaysWhy()
+    {
+        // Act
+        var ex = LoadFails("""{ "agent": { "lookupBudgetMilliseconds": 10001 } }""");
+        var atLimit = Load("""{ "agent": { "lookupBudgetMilliseconds": 10000 } }""");
+
+        // Assert
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("$.agent.lookupBudgetMilliseconds", error.Path);
+        Assert.Contains("10001 is too long; at most 10000", error.Message);
+        Assert.Contains("deferred", error.Message);
+        Assert.Equal(TimeSpan.FromSeconds(10), atLimit.Agent.LookupBudget);
+    }
+
+    [Theory]
+    [InlineData(999)]
+    [InlineData(120_001)]
+    public void RewriteBudget_OutOfRange_IsAnError(int milliseconds)
+    {
+        // Act
+        var ex = LoadFails("{ \"agent\": { \"rewriteBudgetMilliseconds\": " + milliseconds + " } }");
+
+        // Assert
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("$.agent.rewriteBudgetMilliseconds", error.Path);
+        Assert.Contains("expected 1000 to 120000", error.Message);
     }
 
     [Fact]

@@ -182,7 +182,7 @@ public class DecisionEngineTests
     public void InternalRecipient_PassesUntouched()
     {
         // Arrange
-        var engine = new DecisionEngine(Settings("""{ "internalDomains": [ "contoso.com" ] }"""));
+        var engine = new DecisionEngine(Settings("""{ "internalDomains": [ "*.contoso.com" ] }"""));
 
         // Act
         var configured = engine.Decide(Level2Bounce, "a@sales.contoso.com", null, TimeSpan.Zero);
@@ -191,7 +191,8 @@ public class DecisionEngineTests
         // Assert
         Assert.Equal(DecisionKind.Pass, configured.Kind);
         Assert.Equal(DecisionKind.Pass, hostSays.Kind);
-        Assert.True(engine.IsInternal("x@contoso.com"));
+        Assert.True(engine.IsInternal("x@eu.contoso.com"));
+        Assert.False(engine.IsInternal("x@contoso.com"));
     }
 
     [Fact]

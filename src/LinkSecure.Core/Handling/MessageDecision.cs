@@ -46,7 +46,7 @@ public sealed class MessageDecision
         Defer = defer;
         RetryAfter = defer.Count > 0 ? retry : defaultRetry;
         DeferReply = defer.Count > 0 ? defer[0].Reply : null;
-        DowngradeReason = string.Format(CultureInfo.InvariantCulture, "link-security level {0} requested; the recipient's link is not known to meet it", (int)request.Level);
+        DowngradeReason = DowngradeReasonFor(request);
     }
 
     /// <summary>Gets the message's request.</summary>
@@ -102,4 +102,10 @@ public sealed class MessageDecision
 
         return ReplyTexts.DowngradeImpossible(verdict.Decision, failure, detail);
     }
+
+    /// <summary>The trace reason a rewrite for this request records (<c>Link-Security-Downgraded</c>).</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The reason.</returns>
+    public static string DowngradeReasonFor(LinkSecurityRequest request) =>
+        string.Format(CultureInfo.InvariantCulture, "link-security level {0} requested; the recipient's link is not known to meet it", (int)(request ?? throw new ArgumentNullException(nameof(request))).Level);
 }

@@ -30,7 +30,11 @@ internal static class ReplyTexts
             DeferDetailPrefix + Technical(decision));
 
     /// <summary>The bounce of a <see cref="DecisionKind.Downgrade"/> recipient whose rewrite is impossible.</summary>
-    public static SmtpReply DowngradeImpossible(RecipientDecision decision, DowngradeFailure? failure, string? detail)
+    public static SmtpReply DowngradeImpossible(RecipientDecision decision, DowngradeFailure? failure, string? detail) =>
+        DowngradeImpossible(decision.Recipient, decision.StatusCode ?? EnhancedStatusCode.RequiredLevelNotMet, Technical(decision), failure, detail);
+
+    /// <summary>The bounce of a downgrade recipient whose rewrite is impossible, from its codes and technical reason.</summary>
+    public static SmtpReply DowngradeImpossible(string recipient, EnhancedStatusCode code, string? reason, DowngradeFailure? failure, string? detail)
     {
         var why = failure switch
         {
@@ -51,9 +55,9 @@ internal static class ReplyTexts
             _ => "if the rewrite is impossible",
         };
         return new SmtpReply(
-            decision.StatusCode ?? EnhancedStatusCode.RequiredLevelNotMet,
-            $"Your message was not delivered to {decision.Recipient} because no link-secure connection to this recipient is available and {why}.",
-            DetailPrefix + Technical(decision) + "; downgrade impossible: " + technical + (string.IsNullOrEmpty(detail) ? string.Empty : " (" + detail + ")"));
+            code,
+            $"Your message was not delivered to {recipient} because no link-secure connection to this recipient is available and {why}.",
+            DetailPrefix + (reason ?? "link security not available") + "; downgrade impossible: " + technical + (string.IsNullOrEmpty(detail) ? string.Empty : " (" + detail + ")"));
     }
 
     /// <summary>The deferral after an internal error (RFC 3463 §3.4, 4.3.0).</summary>

@@ -117,4 +117,39 @@ public sealed class SmtpReply
     /// and the bidirectional marks, embeddings, overrides and isolates that could make an address read differently.</summary>
     private static bool IsRemoved(char c) =>
         char.IsControl(c) || char.IsSurrogate(c) || c == '\uFEFF' || c is '\u200E' or '\u200F' || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069';
+
+    /// <summary>
+    /// The bounce for a downgrade recipient whose rewrite turned out impossible on a later event, where only the codes
+    /// stored with the recipient are at hand (the Exchange agent rewrites on <c>OnCategorizedMessage</c>).
+    /// </summary>
+    /// <param name="recipient">The recipient address.</param>
+    /// <param name="replyCode">The stored basic code; <see langword="null"/> for 550.</param>
+    /// <param name="enhancedCode">The stored enhanced code; <see langword="null"/> for 5.7.30 (RFC 8689 §7).</param>
+    /// <param name="reason">The stored technical reason; may be <see langword="null"/>.</param>
+    /// <param name="failure">Why the rewrite is impossible.</param>
+    /// <param name="detail">Technical detail for the diagnostic; may be <see langword="null"/>.</param>
+    /// <returns>The permanent reply.</returns>
+    public static SmtpReply DowngradeImpossible(string recipient, string? replyCode, string? enhancedCode, string? reason, DowngradeFailure failure, string? detail)
+    {
+        var code = replyCode is { Length: 3 } && enhancedCode is { Length: >= 5 } && replyCode[0] == '5' && enhancedCode[0] == '5'
+            ? new EnhancedStatusCode(replyCode, enhancedCode)
+            : EnhancedStatusCode.RequiredLevelNotMet;
+        return ReplyTexts.DowngradeImpossible(recipient, code, reason, failure, detail);
+    }
+
+    /// <summary>The deferral of a whole copy after an internal error (RFC 3463 §3.4, 4.3.0).</summary>
+    /// <param name="what">What failed, for the diagnostic.</param>
+    /// <returns>The transient reply.</returns>
+    public static SmtpReply InternalErrorDeferral(string what) => ReplyTexts.FailSafeDefer("the recipients", what);
+
+    /// <summary>The bounce of one recipient that cannot be handled safely (RFC 3463 §3.4, 5.3.0), whatever the message's age:
+    /// for the cases where a deferral would duplicate mail.</summary>
+    /// <param name="recipient">The recipient address.</param>
+    /// <param name="what">What failed, for the diagnostic.</param>
+    /// <returns>The permanent reply.</returns>
+    public static SmtpReply InternalErrorBounce(string recipient, string what) =>
+        new(
+            EnhancedStatusCode.SystemErrorPermanent,
+            $"Your message was not delivered to {recipient} because it could not be processed safely. Please send it again later, or contact your administrator if this keeps happening.",
+            ReplyTexts.DetailPrefix + "the message could not be processed safely: " + what);
 }

@@ -21,7 +21,7 @@ public sealed class AgentSettings
     public TimeSpan LookupBudget { get; private set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Gets the cancellation budget of one downgrade rewrite in the agent (reading, rewriting and writing the
-    /// message); a rewrite that runs out of it counts as impossible, so its recipients bounce.</summary>
+    /// message); a rewrite that runs out of it is an internal error: the copy is deferred, then bounced after <c>defer.maxDeferMinutes</c>.</summary>
     public TimeSpan RewriteBudget { get; private set; } = TimeSpan.FromSeconds(30);
 
     internal static AgentSettings Read(JsonDocumentReader reader, JsonElement element, string path)

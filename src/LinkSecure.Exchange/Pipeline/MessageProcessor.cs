@@ -616,7 +616,6 @@ internal sealed class MessageProcessor
     {
         try
         {
-            runtime.Log.Error(Describe(work, "unexpected error on a tagged copy; " + (work.MayDefer ? "deferring it (fail-closed)" : "holding or bouncing what is not done (fail-closed)")), exception);
             var age = Age(work);
             var recipients = work.MailItem.Recipients;
             var all = new List<EnvelopeRecipient>();
@@ -626,6 +625,13 @@ internal sealed class MessageProcessor
             }
 
             var decision = work.State.Stack.Messages.FailSafe(work.Request, Inputs(all), age, exception.GetType().Name);
+            if (decision.Defer.Count == 0 && decision.Bounce.Count == 0)
+            {
+                runtime.Log.Error(Describe(work, "unexpected error on a message without a request; left as it is (fail-open)"), exception);
+                return;
+            }
+
+            runtime.Log.Error(Describe(work, "unexpected error on a tagged copy; " + (work.MayDefer ? "deferring it (fail-closed)" : "holding or bouncing what is not done (fail-closed)")), exception);
             if (work.MayDefer && decision.Defer.Count > 0)
             {
                 DeferCopy(work, decision.RetryAfter, decision.DeferReply!);
@@ -633,13 +639,14 @@ internal sealed class MessageProcessor
             }
 
             var now = Now;
-            foreach (var recipient in all)
+            foreach (var verdict in decision.Recipients)
             {
+                var recipient = all[verdict.Index];
                 var kind = RecipientMarks.Read(recipient, now).Kind;
                 var finished = work.Contained || kind is MarkKind.PassApplied or MarkKind.SecureApplied or MarkKind.Held || (kind == MarkKind.Downgrade && work.Rewritten);
-                if (!finished && !internalRecipients.IsInternal(work.State.Settings, recipient))
+                if (!finished && verdict.Treatment != Treatment.Pass)
                 {
-                    Bounce(work, recipient, SmtpReply.InternalErrorBounce(recipient.Address.ToString(), "the recipient could not be handled safely"));
+                    Bounce(work, recipient, verdict.Treatment == Treatment.Bounce ? verdict.Reply! : SmtpReply.InternalErrorBounce(verdict.Address, "the copy was already changed and cannot be deferred"));
                 }
             }
         }

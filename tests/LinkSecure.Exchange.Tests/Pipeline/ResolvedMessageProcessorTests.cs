@@ -251,7 +251,7 @@ public class ResolvedMessageProcessorTests
         Assert.Equal("4.4.3", outcome.Response.EnhancedStatusCode);
         Assert.Equal(TimeSpan.FromMinutes(15), outcome.DeferFor);
         Assert.Equal(1, harness.Pipeline.AsyncCount);
-        Assert.All(item.SimRecipients.Items, r => Assert.Equal(Treatment.None, RecipientMarks.GetTreatment(r)));
+        Assert.All(item.SimRecipients.Items, r => Assert.Equal(MarkKind.None, RecipientMarks.Read(r, DateTimeOffset.UtcNow).Kind));
     }
 
     [Theory]

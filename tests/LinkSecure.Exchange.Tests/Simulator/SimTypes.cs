@@ -291,6 +291,8 @@ internal sealed class SimAcceptedDomain : AcceptedDomain
 
     public override bool IsInCorporation { get; }
 
+    public override bool UseAddressBook => IsInCorporation;
+
     public override string NameSpecification { get; }
 }
 

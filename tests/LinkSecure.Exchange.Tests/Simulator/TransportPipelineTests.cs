@@ -137,7 +137,7 @@ public class TransportPipelineTests
     {
         // Arrange
         var pipeline = new TransportPipeline(new ScriptedFactory((agent, source, item) =>
-            item.Recipients.Remove(item.Recipients[0], DsnType.Failure, LinkSecure.Exchange.Pipeline.ExchangeResponses.Failure("550", "5.7.30", "why", "detail"))));
+            item.Recipients.Remove(item.Recipients[0], DsnType.Failure, LinkSecure.Exchange.Pipeline.ExchangeResponses.From(LinkSecure.Core.Handling.SmtpReply.InternalErrorBounce("a@x.example", "detail")))));
 
         // Act
         pipeline.Submit(Item("a@x.example", "b@y.example"));

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Threading;
 using LinkSecure.Core.Configuration;
+using LinkSecure.Core.Handling;
 using LinkSecure.Exchange.Downgrade;
 
 namespace LinkSecure.Exchange.Tests.Support;
@@ -15,7 +16,7 @@ internal sealed class SafePartTestRewriter : IDowngradeRewriter
 
     public Func<Exception>? Throw { get; set; }
 
-    public DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out string? why, CancellationToken cancellationToken)
+    public DowngradeOutcome Rewrite(Stream source, Stream destination, LinkSecureSettings settings, string reason, out DowngradeFailure failure, out string? detail, CancellationToken cancellationToken)
     {
         Calls++;
         if (Throw is not null)
@@ -23,6 +24,6 @@ internal sealed class SafePartTestRewriter : IDowngradeRewriter
             throw Throw();
         }
 
-        return inner.Rewrite(source, destination, settings, reason, out why, cancellationToken);
+        return inner.Rewrite(source, destination, settings, reason, out failure, out detail, cancellationToken);
     }
 }

@@ -8,7 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Decisions;
-using LinkSecure.Core.Profiles;
+using LinkSecure.Core.Handling;
 using LinkSecure.Core.Protocol;
 using MimeKit;
 
@@ -72,20 +72,19 @@ internal sealed class ExplainCommand
         }
 
         var request = RequestParser.Parse(headers);
-        var engine = new DecisionEngine(settings);
         using var network = common.CreateNetworkSource(result, settings);
-        var resolver = new ProfileResolver(settings, database, network);
-        var decisions = new List<RecipientDecision>();
-        foreach (var address in addresses)
-        {
-            DomainProfile? profile = null;
-            if (DomainName.TryGetAddressDomain(address, out var domain) && !engine.IsInternal(address))
-            {
-                profile = await resolver.ResolveAsync(domain, cancellationToken).ConfigureAwait(false);
-            }
 
-            decisions.Add(engine.Decide(request, address, profile, TimeSpan.Zero));
-        }
+        // The agent's own code decides: the same stack and message handler. The CLI knows no host-internal recipients
+        // (internalDomains still applies) and treats the message as just received.
+        var stack = DecisionStack.Create(settings, database, network);
+        var handled = await stack.Messages.DecideAsync(
+            request,
+            addresses.Select(a => new MessageRecipient(a, hostSaysInternal: false)).ToArray(),
+            MessageAge.Unknown,
+            LookupBudget(settings),
+            cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var decisions = handled.Recipients.Select(v => v.Decision).ToList();
 
         if (result.GetValue(json))
         {
@@ -98,6 +97,10 @@ internal sealed class ExplainCommand
 
         return ExitCodes.Ok;
     }
+
+    /// <summary>How long explain waits for the lookups of all recipients together: each domain's own budget
+    /// (<c>resolver.budgetMilliseconds</c>) plus 5 s, so a lookup that runs out of time reports its own reason.</summary>
+    internal static TimeSpan LookupBudget(LinkSecureSettings settings) => settings.Resolver.Budget + TimeSpan.FromSeconds(5);
 
     internal static string[] RecipientsFromHeaders(HeaderList headers)
     {

@@ -74,6 +74,32 @@ public class ExplainCommandTests
     }
 
     [Fact]
+    public async Task Untagged_PassesWithoutLookingAnythingUp_LikeTheAgent()
+    {
+        // Arrange
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, "From: a@contoso.example\r\nTo: x@gmail.com\r\nSubject: s\r\n\r\nbody\r\n");
+        try
+        {
+            // Act
+            var (code, output, _) = await CliRunner.RunAsync("explain", "--offline", path, "--json");
+
+            // Assert: no profile was needed, so none is shown (docs/cli.md: LEVEL "-").
+            Assert.Equal(0, code);
+            using var doc = JsonDocument.Parse(output);
+            var recipient = doc.RootElement.GetProperty("recipients")[0];
+            Assert.Equal("Pass", recipient.GetProperty("decision").GetString());
+            Assert.Equal("no link-security request", recipient.GetProperty("reason").GetString());
+            Assert.Equal(JsonValueKind.Null, recipient.GetProperty("level").ValueKind);
+            Assert.False(recipient.TryGetProperty("profile", out _));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task MissingMessage_Exit4()
     {
         // Act

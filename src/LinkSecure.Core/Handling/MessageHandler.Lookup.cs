@@ -29,11 +29,10 @@ public sealed partial class MessageHandler
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is not positive or longer than
     /// <see cref="int.MaxValue"/> milliseconds.</exception>
     public Task<IReadOnlyDictionary<string, DomainProfile>> LookupAsync(IReadOnlyList<string> domains, TimeSpan budget, CancellationToken cancellationToken = default) =>
-        StartLookups(domains, budget, cancellationToken, out _);
+        StartLookups(domains, budget, cancellationToken).Result;
 
-    /// <summary><see cref="LookupAsync"/>, and a task that completes once every lookup ended, its faults were observed
-    /// and the cancellation source was disposed (the test seam).</summary>
-    internal Task<IReadOnlyDictionary<string, DomainProfile>> StartLookups(IReadOnlyList<string> domains, TimeSpan budget, CancellationToken cancellationToken, out Task settled)
+    /// <summary><see cref="LookupAsync"/> with its parts visible (the test seam).</summary>
+    internal LookupRun StartLookups(IReadOnlyList<string> domains, TimeSpan budget, CancellationToken cancellationToken)
     {
         if (domains is null)
         {
@@ -60,22 +59,25 @@ public sealed partial class MessageHandler
             }
         }
 
-        var lookups = new Task<DomainProfile>[distinct.Count];
+        var lookups = new Task<DomainProfile>?[distinct.Count];
         if (distinct.Count == 0 || cancellationToken.IsCancellationRequested)
         {
-            settled = Task.CompletedTask;
-            return Task.FromResult(distinct.Count == 0 ? NoProfiles : Collect(distinct, lookups, budget, cancellationToken));
+            // Nothing to wait for: a cancelled caller gets every domain as timed out, and no lookup starts.
+            var now = distinct.Count == 0 ? NoProfiles : Collect(distinct, lookups, budget, cancellationToken);
+            return new LookupRun(Task.FromResult(now), Task.CompletedTask, Array.Empty<Task<DomainProfile>>());
         }
 
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = cancellation.Token;
-        for (var i = 0; i < lookups.Length; i++)
+        var started = new Task<DomainProfile>[distinct.Count];
+        for (var i = 0; i < started.Length; i++)
         {
             var domain = distinct[i];
-            lookups[i] = Task.Run(() => profiles.ResolveAsync(domain, token).AsTask(), CancellationToken.None);
+            started[i] = Task.Run(() => profiles.ResolveAsync(domain, token).AsTask(), CancellationToken.None);
+            lookups[i] = started[i];
         }
 
-        var all = Task.WhenAll(lookups);
+        var all = Task.WhenAll(started);
         var result = Task.WhenAny(all, Delay(budget, token)).ContinueWith(
             _ =>
             {
@@ -86,12 +88,12 @@ public sealed partial class MessageHandler
             CancellationToken.None,
             TaskContinuationOptions.DenyChildAttach,
             TaskScheduler.Default);
-        settled = Task.WhenAll(all, result).ContinueWith(
+        var settled = Task.WhenAll(all, result).ContinueWith(
             done =>
             {
                 // Observe every fault, including those that came after the budget, then release the timer and registrations.
                 _ = done.Exception;
-                foreach (var lookup in lookups)
+                foreach (var lookup in started)
                 {
                     _ = lookup.Exception;
                 }
@@ -101,7 +103,7 @@ public sealed partial class MessageHandler
             CancellationToken.None,
             TaskContinuationOptions.DenyChildAttach,
             TaskScheduler.Default);
-        return result;
+        return new LookupRun(result, settled, started);
     }
 
     private static void Cancel(CancellationTokenSource cancellation)
@@ -116,27 +118,24 @@ public sealed partial class MessageHandler
         }
     }
 
-    private static Dictionary<string, DomainProfile> Collect(List<string> domains, Task<DomainProfile>[] lookups, TimeSpan budget, CancellationToken cancellationToken)
+    private static Dictionary<string, DomainProfile> Collect(List<string> domains, Task<DomainProfile>?[] lookups, TimeSpan budget, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, DomainProfile>(domains.Count, StringComparer.Ordinal);
         for (var i = 0; i < domains.Count; i++)
         {
             var domain = domains[i];
             var lookup = lookups[i];
-            if (lookup is { Status: TaskStatus.RanToCompletion } && lookup.Result is { } profile)
+            if (lookup is { Status: TaskStatus.RanToCompletion })
             {
-                result[domain] = profile;
+                result[domain] = lookup.Result;
             }
             else if (lookup is { IsFaulted: true } && lookup.Exception!.GetBaseException() is var error && error is not OperationCanceledException)
             {
                 result[domain] = DomainProfile.TemporaryFailure(domain, TemporaryFailureKind.Lookup, "lookup failed: " + error.Message);
             }
-            else if (lookup is { Status: TaskStatus.RanToCompletion })
-            {
-                result[domain] = DomainProfile.TemporaryFailure(domain, TemporaryFailureKind.Lookup, "lookup failed: the source returned no profile");
-            }
             else
             {
+                // Unfinished, or ended by the cancellation (the budget's or the caller's).
                 var reason = cancellationToken.IsCancellationRequested
                     ? "lookup cancelled before it finished"
                     : string.Format(CultureInfo.InvariantCulture, "lookup did not finish within the {0:0} ms budget", budget.TotalMilliseconds);
@@ -153,4 +152,25 @@ public sealed partial class MessageHandler
 #else
         Task.Delay(budget, time, cancellationToken);
 #endif
+
+    /// <summary>One run of <see cref="StartLookups"/>.</summary>
+    internal sealed class LookupRun
+    {
+        public LookupRun(Task<IReadOnlyDictionary<string, DomainProfile>> result, Task settled, IReadOnlyList<Task<DomainProfile>> lookups)
+        {
+            Result = result;
+            Settled = settled;
+            Lookups = lookups;
+        }
+
+        /// <summary>Gets the task <see cref="LookupAsync"/> returns.</summary>
+        public Task<IReadOnlyDictionary<string, DomainProfile>> Result { get; }
+
+        /// <summary>Gets a task that completes once every lookup ended, its faults were observed and the cancellation
+        /// source was disposed.</summary>
+        public Task Settled { get; }
+
+        /// <summary>Gets the lookups, one per distinct domain in input order (none when none started).</summary>
+        public IReadOnlyList<Task<DomainProfile>> Lookups { get; }
+    }
 }

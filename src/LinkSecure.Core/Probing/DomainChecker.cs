@@ -12,6 +12,7 @@ using DnsClient.Protocol;
 using LinkSecure.Core.Configuration;
 using LinkSecure.Core.Database;
 using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Handling;
 using LinkSecure.Core.Network;
 using LinkSecure.Core.Profiles;
 using LinkSecure.Core.Protocol;
@@ -54,8 +55,9 @@ public sealed class DomainChecker : IDisposable
 
         // The network source reads the same store instance, so it sees what this checker records at once.
         network = new NetworkProfileSource(resolverSettings, anchors, store, NetworkProfileSource.OpenPolicyStore(settings, time), time);
-        resolver = new ProfileResolver(settings, database, resolverSettings.Enabled ? network : null, time);
-        engine = new DecisionEngine(settings);
+        var stack = DecisionStack.Create(settings, database, resolverSettings.Enabled ? network : null, time);
+        resolver = stack.Profiles;
+        engine = stack.Engine;
         probe = new SmtpProbe(new SmtpProbeOptions
         {
             Port = options.Probe.Port,

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using LinkSecure.Exchange.Runtime;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Microsoft.Exchange.Data.Transport.Routing;
 using Xunit;

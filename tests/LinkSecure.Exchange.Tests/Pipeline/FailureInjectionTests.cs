@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Xunit;
 

@@ -3,7 +3,7 @@ using System.IO;
 using LinkSecure.Exchange.Downgrade;
 using LinkSecure.Exchange.Logging;
 using LinkSecure.Exchange.Runtime;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 
 namespace LinkSecure.Exchange.Tests.Support;
 

@@ -9,7 +9,7 @@ using Microsoft.Exchange.Data.Transport;
 using Microsoft.Exchange.Data.Transport.Routing;
 using Microsoft.Exchange.Data.Transport.Smtp;
 
-namespace LinkSecure.Exchange.Tests.Simulator;
+namespace LinkSecure.Exchange.Simulator;
 
 /// <summary>Where a recipient ended.</summary>
 internal enum OutcomeKind

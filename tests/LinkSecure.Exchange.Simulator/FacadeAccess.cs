@@ -3,7 +3,7 @@ using System.Reflection;
 using Microsoft.Exchange.Data.Transport;
 using Microsoft.Exchange.Data.Transport.Routing;
 
-namespace LinkSecure.Exchange.Tests.Simulator;
+namespace LinkSecure.Exchange.Simulator;
 
 /// <summary>
 /// The only place the simulator reaches into the facade's private members: what Exchange does internally

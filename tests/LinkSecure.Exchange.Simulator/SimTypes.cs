@@ -8,7 +8,7 @@ using Microsoft.Exchange.Data.Transport.Email;
 using Microsoft.Exchange.Data.Transport.Routing;
 using Microsoft.Exchange.Data.Transport.Smtp;
 
-namespace LinkSecure.Exchange.Tests.Simulator;
+namespace LinkSecure.Exchange.Simulator;
 
 /// <summary>An envelope recipient: address, category, property bag, and what the agent set for it.</summary>
 internal sealed class SimRecipient : EnvelopeRecipient

@@ -7,25 +7,40 @@ namespace LinkSecure.Exchange.Simulator;
 
 /// <summary>
 /// The only place the simulator reaches into the facade's private members: what Exchange does internally
-/// (raising an agent's event, binding the async context to the running event, building the recipient
-/// enumerator) has no public surface.
+/// (raising an agent's events, binding the async context to the running event, building the recipient
+/// enumerator) has no public surface. The event fields are the compiler-generated backing fields of
+/// <c>OnResolvedMessage</c>, <c>OnRoutedMessage</c> and <c>OnCategorizedMessage</c>.
 /// </summary>
 internal static class FacadeAccess
 {
-    private static readonly FieldInfo AsyncProvider = typeof(Agent).GetField("asyncContextProvider", BindingFlags.Instance | BindingFlags.NonPublic)
-        ?? throw new MissingFieldException(nameof(Agent), "asyncContextProvider");
+    private static readonly FieldInfo AsyncProvider = Field(typeof(Agent), "asyncContextProvider");
 
-    private static readonly FieldInfo ResolvedEvent = typeof(RoutingAgent).GetField("OnResolvedMessage", BindingFlags.Instance | BindingFlags.NonPublic)
-        ?? throw new MissingFieldException(nameof(RoutingAgent), "OnResolvedMessage");
+    private static readonly FieldInfo ResolvedEvent = Field(typeof(RoutingAgent), "OnResolvedMessage");
+
+    private static readonly FieldInfo RoutedEvent = Field(typeof(RoutingAgent), "OnRoutedMessage");
+
+    private static readonly FieldInfo CategorizedEvent = Field(typeof(RoutingAgent), "OnCategorizedMessage");
 
     public static void SetAsyncContextProvider(Agent agent, Func<AgentAsyncContext>? provider) => AsyncProvider.SetValue(agent, provider);
 
-    public static bool HasResolvedHandler(RoutingAgent agent) => ResolvedEvent.GetValue(agent) is not null;
+    public static bool HasHandler(RoutingAgent agent, CategorizerEvent categorizerEvent) => EventField(categorizerEvent)?.GetValue(agent) is not null;
 
-    public static void RaiseResolved(RoutingAgent agent, ResolvedMessageEventSource source, QueuedMessageEventArgs args)
+    public static void Raise(RoutingAgent agent, CategorizerEvent categorizerEvent, QueuedMessageEventSource source, QueuedMessageEventArgs args)
     {
-        var handler = (ResolvedMessageEventHandler?)ResolvedEvent.GetValue(agent);
-        handler?.Invoke(source, args);
+        switch (categorizerEvent)
+        {
+            case CategorizerEvent.Resolved:
+                ((ResolvedMessageEventHandler?)ResolvedEvent.GetValue(agent))?.Invoke((ResolvedMessageEventSource)source, args);
+                break;
+            case CategorizerEvent.Routed:
+                ((RoutedMessageEventHandler?)RoutedEvent.GetValue(agent))?.Invoke((RoutedMessageEventSource)source, args);
+                break;
+            case CategorizerEvent.Categorized:
+                ((CategorizedMessageEventHandler?)CategorizedEvent.GetValue(agent))?.Invoke((CategorizedMessageEventSource)source, args);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(categorizerEvent), categorizerEvent, "Routing agents have no handler for this event.");
+        }
     }
 
     public static EnvelopeRecipientCollection.Enumerator CreateEnumerator(ReadOnlyEnvelopeRecipientCollection collection) =>
@@ -35,4 +50,15 @@ internal static class FacadeAccess
             null,
             new object[] { collection },
             null)!;
+
+    private static FieldInfo? EventField(CategorizerEvent categorizerEvent) => categorizerEvent switch
+    {
+        CategorizerEvent.Resolved => ResolvedEvent,
+        CategorizerEvent.Routed => RoutedEvent,
+        CategorizerEvent.Categorized => CategorizedEvent,
+        _ => null,
+    };
+
+    private static FieldInfo Field(Type type, string name) =>
+        type.GetField(name, BindingFlags.Instance | BindingFlags.NonPublic) ?? throw new MissingFieldException(type.Name, name);
 }

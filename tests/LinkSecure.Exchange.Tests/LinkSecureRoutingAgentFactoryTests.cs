@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using LinkSecure.Exchange.Runtime;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Microsoft.Exchange.Data.Transport.Routing;
 using Xunit;
@@ -24,7 +24,7 @@ public class LinkSecureRoutingAgentFactoryTests
 
         // Assert
         Assert.NotSame(first, second);
-        Assert.True(FacadeAccess.HasResolvedHandler(first));
+        Assert.True(TransportPipeline.HasHandler(first, CategorizerEvent.Resolved));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public class LinkSecureRoutingAgentFactoryTests
 
         // Assert
         Assert.IsType<InertRoutingAgent>(agent);
-        Assert.False(FacadeAccess.HasResolvedHandler(agent));
+        Assert.False(TransportPipeline.HasHandler(agent, CategorizerEvent.Resolved));
     }
 
     [Fact]
@@ -74,13 +74,13 @@ public class LinkSecureRoutingAgentFactoryTests
         using var harness = new AgentHarness();
         var agent = harness.Factory.CreateAgent(new SimSmtpServer());
         var item = new SimMailItem(Messages.Create("level=1"), new[] { new SimRecipient("bob@plain.example") });
-        var source = new SimEventSource(harness.Pipeline, item, new System.Collections.Generic.List<SimMailItem>());
 
         // Act
-        var error = Record.Exception(() => FacadeAccess.RaiseResolved(agent, source, null!));
+        harness.Pipeline.RaiseEvent(agent, CategorizerEvent.Resolved, item, withArguments: false);
 
         // Assert
-        Assert.Null(error);
+        Assert.Equal(0, harness.Pipeline.EscapedExceptionCount);
+        Assert.Empty(harness.Pipeline.Violations);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Xunit;
 
@@ -12,11 +12,13 @@ public class FailureInjectionTests
     private static SimMailItem Item(byte[] mime, params string[] recipients) =>
         new(mime, recipients.Select(r => new SimRecipient(r)));
 
-    [Fact]
-    public void LookupTimeout_TaggedRecipientDeferredAfterBudget()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void LookupTimeout_TaggedRecipientDeferredAfterBudget(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness("""{ "agent": { "lookupBudgetMilliseconds": 200 } }""");
+        using var harness = new AgentHarness("""{ "agent": { "lookupBudgetMilliseconds": 200 } }""", forkMode: mode);
         harness.Profiles.WithHang("slow.example");
         var item = Item(Messages.Create("level=1"), "bob@slow.example");
         var started = DateTime.UtcNow;
@@ -33,11 +35,13 @@ public class FailureInjectionTests
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
     }
 
-    [Fact]
-    public void LookupTimeout_UntaggedEnforcedMailPasses()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void LookupTimeout_UntaggedEnforcedMailPasses(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness("""{ "enforceForAllMail": true, "agent": { "lookupBudgetMilliseconds": 100 } }""");
+        using var harness = new AgentHarness("""{ "enforceForAllMail": true, "agent": { "lookupBudgetMilliseconds": 100 } }""", forkMode: mode);
         harness.Profiles.WithHang("slow.example");
         var item = Item(Messages.Create(), "bob@slow.example");
 
@@ -50,11 +54,13 @@ public class FailureInjectionTests
         Assert.Null(outcome.Override);
     }
 
-    [Fact]
-    public void LookupThrows_TaggedRecipientDeferred()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void LookupThrows_TaggedRecipientDeferred(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithFailure("broken.example");
         var item = Item(Messages.Create("level=1"), "bob@broken.example");
 
@@ -68,11 +74,13 @@ public class FailureInjectionTests
         Assert.Contains("resolver exploded", string.Join(" ", outcome.Response.StatusText));
     }
 
-    [Fact]
-    public void UnexpectedErrorInCore_TaggedMailDeferredFailClosed()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void UnexpectedErrorInCore_TaggedMailDeferredFailClosed(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.ThrowOnCacheRead = _ => true;
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
 
@@ -87,11 +95,13 @@ public class FailureInjectionTests
         Assert.Contains(harness.AgentLines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("fail-closed"));
     }
 
-    [Fact]
-    public void UnexpectedErrorInCore_UntaggedMailUntouchedFailOpen()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void UnexpectedErrorInCore_UntaggedMailUntouchedFailOpen(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness("""{ "enforceForAllMail": true }""");
+        using var harness = new AgentHarness("""{ "enforceForAllMail": true }""", forkMode: mode);
         harness.Profiles.ThrowOnCacheRead = _ => true;
         var mime = Messages.Create();
         var item = Item(mime, "bob@partner.example");
@@ -107,12 +117,14 @@ public class FailureInjectionTests
         Assert.Contains(harness.AgentLines, l => l.Contains("fail-open"));
     }
 
-    [Fact]
-    public void RewriterThrows_DowngradeCopyDeferred()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void RewriterThrows_DowngradeCopyDeferred(ForkMode mode)
     {
         // Arrange
         var rewriter = new SafePartTestRewriter { Throw = () => new InvalidOperationException("rewrite failed") };
-        using var harness = new AgentHarness(rewriter: rewriter);
+        using var harness = new AgentHarness(rewriter: rewriter, forkMode: mode);
         var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@plain.example");
 
         // Act
@@ -125,11 +137,13 @@ public class FailureInjectionTests
         Assert.Equal(0, item.MimeWrites);
     }
 
-    [Fact]
-    public void ExceptionOnAsyncWorker_TaggedDeferredAndContextCompleted()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void ExceptionOnAsyncWorker_TaggedDeferredAndContextCompleted(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithAsync("late.example", 1);
         var testThread = Environment.CurrentManagedThreadId;
         harness.Profiles.ThrowOnCacheRead = d => d == "late.example" && Environment.CurrentManagedThreadId != testThread;

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LinkSecure.Core.Protocol;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Microsoft.Exchange.Data.Transport;
 using Xunit;
@@ -26,14 +26,18 @@ public class RandomizedPipelineTests
     };
 
     [Theory]
-    [InlineData(20261128, false, 1500)]
-    [InlineData(4242, true, 1000)]
-    public void RandomMessages_InvariantsHold(int seed, bool enforceForAllMail, int messages)
+    [InlineData(20261128, false, 1500, ForkMode.ReentersSameEvent, false)]
+    [InlineData(4242, true, 1000, ForkMode.ReentersSameEvent, false)]
+    [InlineData(20261128, false, 1500, ForkMode.ReentersSameEvent, true, Skip = Issue12.DeferReverts)]
+    [InlineData(20261128, false, 1500, ForkMode.LaterEventsOnly, false, Skip = Issue12.LaterEventsOnly)]
+    [InlineData(4242, true, 1000, ForkMode.LaterEventsOnly, true, Skip = Issue12.LaterEventsOnly)]
+    public void RandomMessages_InvariantsHold(int seed, bool enforceForAllMail, int messages, ForkMode mode, bool deferReverts)
     {
         // Arrange
         var rng = new Random(seed);
         var config = "{ \"enforceForAllMail\": " + (enforceForAllMail ? "true" : "false") + ", \"agent\": { \"lookupBudgetMilliseconds\": 100 } }";
-        using var harness = new AgentHarness(config, withLog: false);
+        using var harness = new AgentHarness(config, withLog: false, forkMode: mode);
+        harness.Pipeline.DeferReverts = deferReverts;
         var domains = new List<string>();
         for (var i = 0; i < 40; i++)
         {

@@ -2,7 +2,7 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using LinkSecure.Exchange.Pipeline;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Microsoft.Exchange.Data.Transport;
 using Xunit;
@@ -15,11 +15,13 @@ public class ResolvedMessageProcessorTests
     private static SimMailItem Item(byte[] mime, params string[] recipients) =>
         new(mime, recipients.Select(r => new SimRecipient(r)));
 
-    [Fact]
-    public void Untagged_PassesUntouched()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Untagged_PassesUntouched(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var mime = Messages.Create();
         var item = Item(mime, "bob@partner.example", "carol@other.example");
 
@@ -36,11 +38,13 @@ public class ResolvedMessageProcessorTests
         Assert.Empty(harness.DecisionLines);
     }
 
-    [Fact]
-    public void Tagged_DomainMeetsLevel_RoutesToDomainValidationConnectorWithTlsDomain()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Tagged_DomainMeetsLevel_RoutesToDomainValidationConnectorWithTlsDomain(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("partner.example", 2, "*.mx.partner.example");
         var item = Item(Messages.Create("level=2; fallback=bounce"), "bob@partner.example");
 
@@ -63,12 +67,14 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("elapsedUs=", line);
     }
 
-    [Fact]
-    public void Tagged_DaneOnlyNoPinnedNames_BouncesCouldNotBeVerified()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Tagged_DaneOnlyNoPinnedNames_BouncesCouldNotBeVerified(ForkMode mode)
     {
         // Arrange: level 1 from DANE alone (RFC 7672 §2.2); Exchange cannot check TLSA records and no name is pinned,
         // so no route of this server authenticates the MX hosts (docs/protocol.md §5).
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1);
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
 
@@ -89,12 +95,14 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("decision=Bounce", line);
     }
 
-    [Fact]
-    public void Tagged_NamesNoTlsDomainCovers_SafePartFallbackDowngrades()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Tagged_NamesNoTlsDomainCovers_SafePartFallbackDowngrades(ForkMode mode)
     {
         // Arrange: the pinned names lie under two registrable domains, so no one Exchange TLS domain covers them and a
         // CertificateValidation connector would accept any publicly trusted certificate.
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1, "*.mx.partner.example", "*.mail.hoster.example");
         var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@partner.example");
 
@@ -113,11 +121,13 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("decision=Downgrade", Assert.Single(harness.DecisionLines));
     }
 
-    [Fact]
-    public void AllowUnauthenticatedRoutes_NamesNoTlsDomainCovers_RoutesToCertificateValidationWithoutTlsDomain()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void AllowUnauthenticatedRoutes_NamesNoTlsDomainCovers_RoutesToCertificateValidationWithoutTlsDomain(ForkMode mode)
     {
         // Arrange: the administrator's opt-in restores the unauthenticated CertificateValidation route.
-        using var harness = new AgentHarness("""{ "routing": { "allowUnauthenticatedRoutes": true } }""");
+        using var harness = new AgentHarness("""{ "routing": { "allowUnauthenticatedRoutes": true } }""", forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1, "*.mx.partner.example", "*.mail.hoster.example");
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
 
@@ -133,11 +143,13 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("does not authenticate the server", Assert.Single(harness.DecisionLines));
     }
 
-    [Fact]
-    public void AllowUnauthenticatedRoutes_DaneOnly_RoutesToEncryptionOnlyWithoutTlsDomain()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void AllowUnauthenticatedRoutes_DaneOnly_RoutesToEncryptionOnlyWithoutTlsDomain(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness("""{ "routing": { "allowUnauthenticatedRoutes": true } }""");
+        using var harness = new AgentHarness("""{ "routing": { "allowUnauthenticatedRoutes": true } }""", forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1);
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
 
@@ -151,11 +163,13 @@ public class ResolvedMessageProcessorTests
         Assert.Null(outcome.TlsDomain);
     }
 
-    [Fact]
-    public void TransportRuleStampsHeader_AgentRunsAfterItAndSecures()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void TransportRuleStampsHeader_AgentRunsAfterItAndSecures(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
         harness.Pipeline.TransportRules.Add(new TransportRule(_ => true, "Link-Security", "level=1"));
         var item = Item(Messages.Create(), "bob@partner.example");
@@ -171,11 +185,13 @@ public class ResolvedMessageProcessorTests
         Assert.Equal("mx.partner.example", outcome.TlsDomain);
     }
 
-    [Fact]
-    public void Bounce_RemovesRecipientWithDsnCarryingCodeAndExplanation()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Bounce_RemovesRecipientWithDsnCarryingCodeAndExplanation(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = Item(Messages.Create("level=1; fallback=bounce"), "bob@plain.example");
 
         // Act
@@ -191,11 +207,13 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("bob@plain.example", ndr.Response.DsnExplanation);
     }
 
-    [Fact]
-    public void Downgrade_WithSafePart_RewritesOnceThroughBufferedWrite()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Downgrade_WithSafePart_RewritesOnceThroughBufferedWrite(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@plain.example");
 
         // Act
@@ -214,11 +232,13 @@ public class ResolvedMessageProcessorTests
         Assert.True(RecipientMarks.IsDowngraded(item));
     }
 
-    [Fact]
-    public void Downgrade_WithoutSafePart_BouncesInstead()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Downgrade_WithoutSafePart_BouncesInstead(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = Item(Messages.Create("level=1; fallback=safe-part"), "bob@plain.example");
 
         // Act
@@ -232,11 +252,13 @@ public class ResolvedMessageProcessorTests
         Assert.Equal(0, item.MimeWrites);
     }
 
-    [Fact]
-    public void Defer_TemporaryLookupFailure_DefersTheCopyWith4xx()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Defer_TemporaryLookupFailure_DefersTheCopyWith4xx(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithTemporaryFailure("flaky.example");
         var item = Item(Messages.Create("level=1"), "bob@flaky.example");
 
@@ -255,12 +277,14 @@ public class ResolvedMessageProcessorTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void MixedRecipients_ForkOncePerTreatment_EveryRecipientOneOutcome(bool forkKeepsProperties)
+    [InlineData(ForkMode.ReentersSameEvent, true)]
+    [InlineData(ForkMode.ReentersSameEvent, false)]
+    [InlineData(ForkMode.LaterEventsOnly, true, Skip = Issue12.LaterEventsOnly)]
+    [InlineData(ForkMode.LaterEventsOnly, false, Skip = Issue12.LaterEventsOnly)]
+    public void MixedRecipients_ForkOncePerTreatment_EveryRecipientOneOutcome(ForkMode mode, bool forkKeepsProperties)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("secure.example", 2, "*.mx.secure.example").WithTemporaryFailure("flaky.example");
         harness.Pipeline.ForkKeepsProperties = forkKeepsProperties;
         var item = new SimMailItem(
@@ -294,11 +318,13 @@ public class ResolvedMessageProcessorTests
         Assert.Equal(3, harness.Pipeline.Outcomes.Select(o => o.Item).Distinct().Count());
     }
 
-    [Fact]
-    public void Reentry_DecidedRecipientsAreNotDecidedAgain()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Reentry_DecidedRecipientsAreNotDecidedAgain(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("secure.example", 1, "mx.secure.example");
         var item = Item(Messages.Create("level=1; fallback=safe-part", withSafePart: true), "bob@secure.example", "cat@plain.example");
 
@@ -311,11 +337,13 @@ public class ResolvedMessageProcessorTests
         Assert.Empty(harness.Pipeline.Violations);
     }
 
-    [Fact]
-    public void SystemMessage_TaggedButUntouched()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void SystemMessage_TaggedButUntouched(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = new SimMailItem(Messages.Create("level=1"), new[] { new SimRecipient("bob@plain.example") }, isSystemMessage: true);
 
         // Act
@@ -327,11 +355,13 @@ public class ResolvedMessageProcessorTests
         Assert.Null(outcome.Override);
     }
 
-    [Fact]
-    public void TnefMessage_DowngradeBouncesButSecureStillRoutes()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly, Skip = Issue12.LaterEventsOnly)]
+    public void TnefMessage_DowngradeBouncesButSecureStillRoutes(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithCached("secure.example", 1, "mx.secure.example");
         var item = new SimMailItem(
             Messages.Create("level=1; fallback=safe-part", withSafePart: true),
@@ -348,11 +378,13 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("TNEF", outcomes["cat@plain.example"].Response.DsnExplanation);
     }
 
-    [Fact]
-    public void ZeroRecipients_NoErrorNoViolation()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void ZeroRecipients_NoErrorNoViolation(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = Item(Messages.Create("level=1"));
 
         // Act
@@ -363,11 +395,13 @@ public class ResolvedMessageProcessorTests
         Assert.Empty(harness.Pipeline.Outcomes);
     }
 
-    [Fact]
-    public void Waiver_TlsRequiredNo_Passes()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void Waiver_TlsRequiredNo_Passes(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = Item(Messages.Create(null, extraHeader: "TLS-Required", extraValue: "No"), "bob@plain.example");
 
         // Act
@@ -381,11 +415,13 @@ public class ResolvedMessageProcessorTests
 
     private const string SmartHostConfig = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid" } }""";
 
-    [Fact]
-    public void SmartHostMode_RelayDoesNotAuthenticate_BouncesCouldNotBeVerified()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void SmartHostMode_RelayDoesNotAuthenticate_BouncesCouldNotBeVerified(ForkMode mode)
     {
         // Arrange: the generic relay receives no per-recipient requirement, so it is not known to enforce the pinned names.
-        using var harness = new AgentHarness(SmartHostConfig);
+        using var harness = new AgentHarness(SmartHostConfig, forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
 
@@ -401,12 +437,14 @@ public class ResolvedMessageProcessorTests
         Assert.Contains("could not be verified from this server", ndr.Response.DsnExplanation);
     }
 
-    [Fact]
-    public void SmartHostMode_AllowUnauthenticatedRoutes_RoutesToRelayDomainByOverrideQueue()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void SmartHostMode_AllowUnauthenticatedRoutes_RoutesToRelayDomainByOverrideQueue(ForkMode mode)
     {
         // Arrange
         var config = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid", "allowUnauthenticatedRoutes": true } }""";
-        using var harness = new AgentHarness(config);
+        using var harness = new AgentHarness(config, forkMode: mode);
         harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
         var item = Item(Messages.Create("level=1"), "bob@partner.example");
 
@@ -421,11 +459,13 @@ public class ResolvedMessageProcessorTests
         Assert.Null(outcome.TlsDomain);
     }
 
-    [Fact]
-    public void InternalRecipients_AcceptedDomainOrCategory_PassUntouched()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void InternalRecipients_AcceptedDomainOrCategory_PassUntouched(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         var item = Item(Messages.Create("level=1; fallback=bounce"), "ann@contoso.example");
 
         // Act
@@ -437,11 +477,13 @@ public class ResolvedMessageProcessorTests
         Assert.Null(outcome.Override);
     }
 
-    [Fact]
-    public void CacheMiss_GoesAsync_ResumesAndCompletes()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void CacheMiss_GoesAsync_ResumesAndCompletes(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness();
+        using var harness = new AgentHarness(forkMode: mode);
         harness.Profiles.WithLookup("slow.example", async ct =>
         {
             await Task.Delay(20, ct).ConfigureAwait(false);
@@ -458,11 +500,13 @@ public class ResolvedMessageProcessorTests
         Assert.Equal("linksecure-dv.invalid", Assert.Single(harness.Pipeline.Outcomes).Override!.RoutingDomain.Domain);
     }
 
-    [Fact]
-    public void EnforceForAllMail_UntaggedToCapableDomainIsSecured_ButNeverBounced()
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void EnforceForAllMail_UntaggedToCapableDomainIsSecured_ButNeverBounced(ForkMode mode)
     {
         // Arrange
-        using var harness = new AgentHarness("""{ "enforceForAllMail": true }""");
+        using var harness = new AgentHarness("""{ "enforceForAllMail": true }""", forkMode: mode);
         harness.Profiles.WithCached("secure.example", 1, "mx.secure.example").WithCached("dane.example", 1);
         var item = Item(Messages.Create(), "bob@secure.example", "cat@plain.example", "dan@dane.example");
 

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Threading;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 using LinkSecure.Exchange.Tests.Support;
 using Xunit;
 

@@ -3,11 +3,12 @@ using System.IO;
 using LinkSecure.Exchange.Downgrade;
 using LinkSecure.Exchange.Logging;
 using LinkSecure.Exchange.Runtime;
-using LinkSecure.Exchange.Tests.Simulator;
+using LinkSecure.Exchange.Simulator;
 
 namespace LinkSecure.Exchange.Tests.Support;
 
-/// <summary>An agent (runtime + factory) in a temporary folder, wired to a pipeline simulator.</summary>
+/// <summary>An agent (runtime + factory) in a temporary folder, wired to a pipeline simulator. With a
+/// <paramref name="clock"/>, the agent reads the simulator's virtual wall clock too (message age across retries).</summary>
 internal sealed class AgentHarness : IDisposable
 {
     public const string MemoryNlogConfig = """
@@ -23,7 +24,7 @@ internal sealed class AgentHarness : IDisposable
         </nlog>
         """;
 
-    public AgentHarness(string? configJson = null, IDowngradeRewriter? rewriter = null, bool watch = false, bool withLog = true, FakeProfileSource? profiles = null, SimSmtpServer? server = null, bool createNetwork = false, TimeSpan? selfTestTimeout = null)
+    public AgentHarness(string? configJson = null, IDowngradeRewriter? rewriter = null, bool watch = false, bool withLog = true, FakeProfileSource? profiles = null, SimSmtpServer? server = null, bool createNetwork = false, TimeSpan? selfTestTimeout = null, ForkMode forkMode = ForkMode.ReentersSameEvent, VirtualClock? clock = null)
     {
         Directory = Path.Combine(Path.GetTempPath(), "linksecure-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
@@ -50,9 +51,14 @@ internal sealed class AgentHarness : IDisposable
             WatchConfiguration = watch,
             ReloadDebounce = TimeSpan.FromMilliseconds(100),
             Log = withLog ? null : AgentLog.Null,
+            Time = clock is null ? TimeProvider.System : new VirtualTimeProvider(clock),
         });
         Factory = new LinkSecureRoutingAgentFactory(Runtime);
-        Pipeline = new TransportPipeline(Factory, server ?? new SimSmtpServer("contoso.example"));
+        Pipeline = new TransportPipeline(Factory, server ?? new SimSmtpServer("contoso.example")) { ForkMode = forkMode };
+        if (clock is not null)
+        {
+            Pipeline.Clock = clock;
+        }
     }
 
     public string Directory { get; }

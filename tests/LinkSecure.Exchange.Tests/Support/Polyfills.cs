@@ -1,11 +1,4 @@
-// net48 lacks these compiler-support types.
-namespace System.Runtime.CompilerServices
-{
-    internal static class IsExternalInit
-    {
-    }
-}
-
+// net48 lacks this compiler-support type.
 namespace System.Diagnostics.CodeAnalysis
 {
     [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]

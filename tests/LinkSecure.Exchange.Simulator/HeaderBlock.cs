@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 
-namespace LinkSecure.Exchange.Tests.Simulator;
+namespace LinkSecure.Exchange.Simulator;
 
 /// <summary>
 /// A minimal RFC 5322 header-block reader and writer, so that the simulator needs no MIME library (the load-test

@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+
+namespace LinkSecure.Exchange.Simulator;
+
+/// <summary>
+/// The transport threads of one run: a queue of copies, worked by the calling thread (parallelism 1) or by dedicated
+/// threads. A copy whose invocation went asynchronous leaves its thread; <c>Complete</c> (or the timeout, a violation)
+/// puts it back in the queue.
+/// </summary>
+internal sealed class PipelineScheduler
+{
+    private static readonly long CheckInterval = Stopwatch.Frequency / 20;
+    private readonly TransportPipeline pipeline;
+    private readonly int parallelism;
+    private readonly ConcurrentQueue<CopyRun> queue = new();
+    private readonly ConcurrentDictionary<CopyRun, long> awaiting = new();
+    private readonly SemaphoreSlim signal = new(0);
+    private int pending;
+    private long nextCheck;
+
+    public PipelineScheduler(TransportPipeline pipeline, int parallelism)
+    {
+        this.pipeline = pipeline;
+        this.parallelism = Math.Max(1, parallelism);
+    }
+
+    public void Run(IReadOnlyCollection<CopyRun> runs)
+    {
+        foreach (var run in runs)
+        {
+            Schedule(run);
+        }
+
+        if (parallelism == 1)
+        {
+            Work();
+            return;
+        }
+
+        var threads = Enumerable.Range(0, parallelism).Select(i => new Thread(Work) { IsBackground = true, Name = "transport " + i }).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+    }
+
+    public void Schedule(CopyRun run)
+    {
+        Interlocked.Increment(ref pending);
+        Enqueue(run);
+    }
+
+    public void Done()
+    {
+        if (Interlocked.Decrement(ref pending) == 0)
+        {
+            signal.Release(parallelism);
+        }
+    }
+
+    /// <summary>Parks a copy until its invocation's <c>Complete</c>, at most the pipeline's async timeout.</summary>
+    public void AwaitCompletion(CopyRun run, SimAsyncContext context)
+    {
+        run.ArmResume();
+        awaiting[run] = Stopwatch.GetTimestamp() + (long)(pipeline.AsyncTimeout.TotalSeconds * Stopwatch.Frequency);
+        context.OnCompleted(() => Resume(run));
+    }
+
+    private void Resume(CopyRun run)
+    {
+        if (!run.TryResume())
+        {
+            return;
+        }
+
+        awaiting.TryRemove(run, out _);
+        Enqueue(run);
+    }
+
+    private void Enqueue(CopyRun run)
+    {
+        queue.Enqueue(run);
+        signal.Release();
+    }
+
+    private void Work()
+    {
+        while (Volatile.Read(ref pending) > 0)
+        {
+            if (Stopwatch.GetTimestamp() >= Volatile.Read(ref nextCheck))
+            {
+                CheckTimeouts();
+            }
+
+            if (!queue.TryDequeue(out var run))
+            {
+                signal.Wait(20);
+                continue;
+            }
+
+            try
+            {
+                pipeline.Step(run, this);
+            }
+            catch (Exception ex)
+            {
+                // A fault of the simulator itself: reported, and the copy is given up so the run ends.
+                pipeline.RecordViolation($"item {run.Item.Id}: simulator failure: {ex}");
+                Done();
+            }
+        }
+    }
+
+    private void CheckTimeouts()
+    {
+        var now = Stopwatch.GetTimestamp();
+        Volatile.Write(ref nextCheck, now + CheckInterval);
+        foreach (var entry in awaiting)
+        {
+            if (entry.Value <= now && entry.Key.TryResume())
+            {
+                awaiting.TryRemove(entry.Key, out _);
+                pipeline.RecordViolation($"item {entry.Key.Item.Id}: went async and never called Complete (within {pipeline.AsyncTimeout})");
+                Enqueue(entry.Key);
+            }
+        }
+    }
+}

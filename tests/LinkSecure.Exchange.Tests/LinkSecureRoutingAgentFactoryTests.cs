@@ -40,7 +40,8 @@ public class LinkSecureRoutingAgentFactoryTests
 
         // Assert
         Assert.IsType<InertRoutingAgent>(agent);
-        Assert.False(TransportPipeline.HasHandler(agent, CategorizerEvent.Resolved));
+        Assert.True(TransportPipeline.HasHandler(agent, CategorizerEvent.Resolved));
+        Assert.False(TransportPipeline.HasHandler(agent, CategorizerEvent.Routed));
     }
 
     [Fact]

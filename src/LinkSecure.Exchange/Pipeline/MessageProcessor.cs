@@ -407,12 +407,17 @@ internal sealed class MessageProcessor
             return true;
         }
 
-        var age = Age(work);
+        var failSafe = work.State.Stack.Messages.FailSafe(work.Request, Inputs(open), Age(work), "re-deciding a copy not handled on OnResolvedMessage");
+        if (failSafe.Defer.Count == 0 && failSafe.Bounce.Count == 0)
+        {
+            // Nothing is enforced for these recipients (untagged mail under enforceForAllMail): as on OnResolvedMessage.
+            return true;
+        }
+
         runtime.Log.Info(Describe(work, string.Format(CultureInfo.InvariantCulture, "{0} recipient(s) without an applied decision (a forked copy, or recipients added after OnResolvedMessage)", open.Count)));
         if (done.Count + downgrade.Count == 0)
         {
             // Untouched so far in this invocation: defer, and categorisation decides afresh on the retry.
-            var failSafe = work.State.Stack.Messages.FailSafe(work.Request, Inputs(open), age, "re-deciding a copy not handled on OnResolvedMessage");
             if (failSafe.Defer.Count > 0)
             {
                 DeferCopy(work, failSafe.RetryAfter, failSafe.DeferReply!);
@@ -428,9 +433,12 @@ internal sealed class MessageProcessor
 
         // No fork here (a clone forked on the last event gets no further event) and no deferral (the copy may be a
         // first copy after a fork): the open recipients bounce.
-        foreach (var recipient in open)
+        foreach (var verdict in failSafe.Recipients)
         {
-            Bounce(work, recipient, SmtpReply.InternalErrorBounce(recipient.Address.ToString(), "the recipient could not be handled safely"));
+            if (verdict.Treatment != Treatment.Pass)
+            {
+                Bounce(work, open[verdict.Index], verdict.Treatment == Treatment.Bounce ? verdict.Reply! : SmtpReply.InternalErrorBounce(verdict.Address, "the recipient could not be handled safely"));
+            }
         }
 
         return true;

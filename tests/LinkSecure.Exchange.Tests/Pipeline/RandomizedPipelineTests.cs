@@ -28,9 +28,9 @@ public class RandomizedPipelineTests
     [Theory]
     [InlineData(20261128, false, 1500, ForkMode.ReentersSameEvent, false)]
     [InlineData(4242, true, 1000, ForkMode.ReentersSameEvent, false)]
-    [InlineData(20261128, false, 1500, ForkMode.ReentersSameEvent, true, Skip = Issue12.DeferReverts)]
-    [InlineData(20261128, false, 1500, ForkMode.LaterEventsOnly, false, Skip = Issue12.LaterEventsOnly)]
-    [InlineData(4242, true, 1000, ForkMode.LaterEventsOnly, true, Skip = Issue12.LaterEventsOnly)]
+    [InlineData(20261128, false, 1500, ForkMode.ReentersSameEvent, true)]
+    [InlineData(20261128, false, 1500, ForkMode.LaterEventsOnly, false)]
+    [InlineData(4242, true, 1000, ForkMode.LaterEventsOnly, true)]
     public void RandomMessages_InvariantsHold(int seed, bool enforceForAllMail, int messages, ForkMode mode, bool deferReverts)
     {
         // Arrange

@@ -95,6 +95,10 @@ public sealed class TransportPipeline
     /// <summary>Gets or sets how long (real time) an asynchronous invocation may take before <c>Complete</c>.</summary>
     public TimeSpan AsyncTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets how many copies the categorizer works on at once in <see cref="SubmitMany"/> (0: no bound). Exchange
+    /// bounds it; the number is not documented. An asynchronous copy counts until its pass ends.</summary>
+    public int MaxItemsInFlight { get; set; }
+
     /// <summary>Gets or sets a value indicating whether <see cref="Trace"/> is written (off for long runs).</summary>
     public bool TraceEnabled { get; set; } = true;
 
@@ -339,13 +343,14 @@ public sealed class TransportPipeline
         item.LastInvocation = invocation;
     }
 
-    /// <summary>Forgets the outcomes, submissions and trace (not the waiting items, violations or counters), between batches.</summary>
+    /// <summary>Forgets the outcomes, submissions, trace and waiting items (not the violations or counters), between batches.</summary>
     public void ClearResults()
     {
         lock (gate)
         {
             Outcomes.Clear();
             submissions.Clear();
+            waiting.Clear();
             Trace.Clear();
         }
     }

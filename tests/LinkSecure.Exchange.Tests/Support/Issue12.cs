@@ -11,4 +11,7 @@ internal static class Issue12
 
     /// <summary>Defer reverts the item (API reference aa567106); the current agent bounces, then defers the same item.</summary>
     public const string DeferReverts = "issue 12: enabled by the new agent (bounce, then Defer of the same item: the revert brings the bounced recipient back)";
+
+    /// <summary>The full fault run: the current agent breaks its invariants in both fork modes.</summary>
+    public const string FaultRun = "issue 12: enabled by the new agent (the current agent fails closed neither on Exchange faults nor on Defer's revert)";
 }

@@ -20,7 +20,7 @@ internal sealed class PipelineScheduler
     private readonly int parallelism;
     private readonly ConcurrentQueue<CopyRun> queue = new();
     private readonly ConcurrentQueue<CopyRun> backlog = new();
-    private readonly ConcurrentDictionary<CopyRun, long> awaiting = new();
+    private ConcurrentDictionary<CopyRun, long>? awaiting;
     private readonly SemaphoreSlim signal = new(0);
     private readonly int maxInFlight;
     private int pending;
@@ -78,7 +78,12 @@ internal sealed class PipelineScheduler
     public void AwaitCompletion(CopyRun run, SimAsyncContext context)
     {
         run.ArmResume();
-        awaiting[run] = Stopwatch.GetTimestamp() + (long)(pipeline.AsyncTimeout.TotalSeconds * Stopwatch.Frequency);
+        if (awaiting is null)
+        {
+            Interlocked.CompareExchange(ref awaiting, new ConcurrentDictionary<CopyRun, long>(), null);
+        }
+
+        awaiting![run] = Stopwatch.GetTimestamp() + (long)(pipeline.AsyncTimeout.TotalSeconds * Stopwatch.Frequency);
         context.OnCompleted(() => Resume(run));
     }
 
@@ -89,7 +94,7 @@ internal sealed class PipelineScheduler
             return;
         }
 
-        awaiting.TryRemove(run, out _);
+        awaiting?.TryRemove(run, out _);
         Enqueue(run);
     }
 
@@ -143,11 +148,16 @@ internal sealed class PipelineScheduler
     {
         var now = Stopwatch.GetTimestamp();
         Volatile.Write(ref nextCheck, now + CheckInterval);
-        foreach (var entry in awaiting)
+        if (Volatile.Read(ref awaiting) is not { } parked)
+        {
+            return;
+        }
+
+        foreach (var entry in parked)
         {
             if (entry.Value <= now && entry.Key.TryResume())
             {
-                awaiting.TryRemove(entry.Key, out _);
+                parked.TryRemove(entry.Key, out _);
                 pipeline.RecordViolation($"item {entry.Key.Item.Id}: went async and never called Complete (within {pipeline.AsyncTimeout})");
                 Enqueue(entry.Key);
             }

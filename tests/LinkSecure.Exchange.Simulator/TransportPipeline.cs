@@ -209,6 +209,11 @@ public sealed class TransportPipeline
                 item.IsContentConverted = true;
             }
 
+            if (Faults is not null)
+            {
+                item.ReparseMessage();
+            }
+
             // The commit point of a submitted item: what Defer reverts to.
             item.Commit();
             var submitted = new SubmittedMessage(item, item.SimRecipients.Items.Select(r => r.Address.ToString()).ToList(), item.Mime);
@@ -313,6 +318,7 @@ public sealed class TransportPipeline
         var invocation = new EventInvocation(this, item, categorizerEvent, agent);
         FacadeAccess.SetAsyncContextProvider(agent, invocation.GoAsync);
         item.ActiveInvocation = invocation;
+        invocation.HandlerStarting();
         try
         {
             FacadeAccess.Raise(agent, categorizerEvent, invocation.Source, withArguments ? new SimEventArgs(item) : null!);
@@ -533,6 +539,7 @@ public sealed class TransportPipeline
         var invocation = new EventInvocation(this, item, run.Next, agent);
         FacadeAccess.SetAsyncContextProvider(agent, invocation.GoAsync);
         item.ActiveInvocation = invocation;
+        invocation.HandlerStarting();
         try
         {
             FacadeAccess.Raise(agent, run.Next, invocation.Source, new SimEventArgs(item));

@@ -16,8 +16,9 @@ public sealed class AccountingReport
     private readonly List<string> problems;
     private readonly Dictionary<string, int> problemCounts;
 
-    private AccountingReport(int messages, int recipients, int delivered, int bounced, int deferred, List<string> problems, Dictionary<string, int> problemCounts)
+    private AccountingReport(int messages, int recipients, int delivered, int bounced, int deferred, int unreachable, List<string> problems, Dictionary<string, int> problemCounts)
     {
+        Unreachable = unreachable;
         Messages = messages;
         Recipients = recipients;
         Delivered = delivered;
@@ -41,6 +42,9 @@ public sealed class AccountingReport
 
     /// <summary>Gets how many recipients are still deferred (once).</summary>
     public int Deferred { get; }
+
+    /// <summary>Gets how many recipients ended in the Unreachable queue (once): held, never delivered.</summary>
+    public int Unreachable { get; }
 
     /// <summary>Gets one line per recipient that did not end exactly once.</summary>
     public IReadOnlyList<string> Problems => problems;
@@ -94,7 +98,7 @@ public sealed class AccountingReport
 
         var problems = new List<string>();
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        int messages = 0, recipients = 0, delivered = 0, bounced = 0, deferred = 0;
+        int messages = 0, recipients = 0, delivered = 0, bounced = 0, deferred = 0, unreachable = 0;
         foreach (var submission in submissions)
         {
             messages++;
@@ -113,6 +117,9 @@ public sealed class AccountingReport
                     case null when found[0].Kind == OutcomeKind.Bounced:
                         bounced++;
                         continue;
+                    case null when found[0].Kind == OutcomeKind.Unreachable:
+                        unreachable++;
+                        continue;
                     case null:
                         deferred++;
                         continue;
@@ -127,14 +134,14 @@ public sealed class AccountingReport
             Add(problems, counts, "never submitted", string.Format(CultureInfo.InvariantCulture, "message {0}: {1} was never submitted: {2}", stray.Key.Item1, stray.Value[0].Address, Describe(stray.Value)));
         }
 
-        return new AccountingReport(messages, recipients, delivered, bounced, deferred, problems, counts);
+        return new AccountingReport(messages, recipients, delivered, bounced, deferred, unreachable, problems, counts);
     }
 
     /// <inheritdoc />
     public override string ToString()
     {
         var text = new StringBuilder();
-        text.AppendFormat(CultureInfo.InvariantCulture, "{0} messages, {1} recipients: {2} delivered, {3} bounced, {4} deferred", Messages, Recipients, Delivered, Bounced, Deferred);
+        text.AppendFormat(CultureInfo.InvariantCulture, "{0} messages, {1} recipients: {2} delivered, {3} bounced, {4} deferred, {5} unreachable", Messages, Recipients, Delivered, Bounced, Deferred, Unreachable);
         if (problems.Count == 0)
         {
             return text.Append("; every recipient ended exactly once").ToString();
@@ -168,7 +175,7 @@ public sealed class AccountingReport
             {
                 case OutcomeKind.Delivered: d++; break;
                 case OutcomeKind.Bounced: b++; break;
-                default: w++; break;
+                default: w++; break; // deferred or unreachable: waiting in a queue
             }
         }
 

@@ -1,7 +1,7 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using Microsoft.Exchange.Data.Transport;
 using Microsoft.Exchange.Data.Transport.Routing;
 using Microsoft.Exchange.Data.Transport.Smtp;
@@ -15,9 +15,12 @@ namespace LinkSecure.Exchange.Simulator;
 internal sealed class EventInvocation
 {
     private static readonly string[] CallNames = Enum.GetNames(typeof(ExchangeCall));
-    private readonly ConcurrentDictionary<int, bool> resumedThreads = new();
-    private readonly int eventThread = Environment.CurrentManagedThreadId;
-    private volatile bool handlerRunning = true;
+    private readonly object gate = new();
+    private List<int>? resumedThreads;
+    private List<SimMailItem>? forks;
+    [ThreadStatic]
+    private static EventInvocation? runningHere;
+
     private volatile bool closed;
     private volatile bool deferred;
 
@@ -49,9 +52,23 @@ internal sealed class EventInvocation
 
     public SimAsyncContext? Context { get; private set; }
 
-    public List<SimMailItem> Forks { get; } = new();
+    public IReadOnlyList<SimMailItem> Forks => (IReadOnlyList<SimMailItem>?)forks ?? Array.Empty<SimMailItem>();
 
-    public bool ResumedOnCurrentThread => resumedThreads.ContainsKey(Environment.CurrentManagedThreadId);
+    public bool ResumedOnCurrentThread
+    {
+        get
+        {
+            if (Volatile.Read(ref resumedThreads) is null)
+            {
+                return false;
+            }
+
+            lock (gate)
+            {
+                return resumedThreads!.Contains(Environment.CurrentManagedThreadId);
+            }
+        }
+    }
 
     /// <summary>The agent's <c>GetAgentAsyncContext</c> (through the facade's private provider field).</summary>
     public AgentAsyncContext GoAsync()
@@ -67,7 +84,10 @@ internal sealed class EventInvocation
         return Context;
     }
 
-    public void HandlerReturned() => handlerRunning = false;
+    /// <summary>The handler starts on this (the event) thread: calls from it are the handler's own.</summary>
+    public void HandlerStarting() => runningHere = this;
+
+    public void HandlerReturned() => runningHere = null;
 
     public void Close() => closed = true;
 
@@ -78,7 +98,12 @@ internal sealed class EventInvocation
             Pipeline.RecordViolation($"item {Item.Id}: Resume after the {EventName} invocation finished");
         }
 
-        resumedThreads[Environment.CurrentManagedThreadId] = true;
+        lock (gate)
+        {
+            var threads = resumedThreads ?? new List<int>();
+            threads.Add(Environment.CurrentManagedThreadId);
+            Volatile.Write(ref resumedThreads, threads);
+        }
     }
 
     /// <summary>The rules of a call made during (or after) this invocation, then the fault plan.</summary>
@@ -102,7 +127,7 @@ internal sealed class EventInvocation
             throw Refuse($"{what ?? CallNames[(int)call!.Value]} after the event finished (only legal during {EventName})");
         }
 
-        if (Environment.CurrentManagedThreadId != eventThread || !handlerRunning)
+        if (runningHere != this)
         {
             if (Context is null)
             {
@@ -123,7 +148,7 @@ internal sealed class EventInvocation
     }
 
     /// <summary>A source call: the rules, the fault plan, with the item's occurrence counter.</summary>
-    public void CheckSource(ExchangeCall call) => Check(null, call, Item.NextOccurrence(call));
+    public void CheckSource(ExchangeCall call) => Check(null, call, Pipeline.Faults is null ? 0 : Item.NextOccurrence(call));
 
     public void Defer(TimeSpan waitTime, SmtpResponse reason)
     {
@@ -157,7 +182,7 @@ internal sealed class EventInvocation
         }
 
         var clone = Item.Fork(first, rest, Pipeline.ForkKeepsProperties);
-        Forks.Add(clone);
+        (forks ??= new List<SimMailItem>()).Add(clone);
         Pipeline.RecordFork(this, clone);
     }
 

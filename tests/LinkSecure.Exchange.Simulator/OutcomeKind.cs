@@ -11,4 +11,8 @@ public enum OutcomeKind
 
     /// <summary>In a deferred copy that is still waiting.</summary>
     Deferred = 2,
+
+    /// <summary>Routed to a routing domain no Send connector serves (<see cref="TransportPipeline.ServedRoutingDomains"/>):
+    /// the recipient waits in the Unreachable queue until the message expires; never delivered.</summary>
+    Unreachable = 3,
 }

@@ -10,7 +10,8 @@ namespace LinkSecure.Exchange.Simulator;
 /// <summary>
 /// The transport threads of one run: a queue of copies, worked by the calling thread (parallelism 1) or by dedicated
 /// threads. A copy whose invocation went asynchronous leaves its thread; <c>Complete</c> (or the timeout, a violation)
-/// puts it back in the queue.
+/// puts it back in the queue. New copies start only while fewer than the pipeline's <see cref="TransportPipeline.MaxItemsInFlight"/>
+/// are under way.
 /// </summary>
 internal sealed class PipelineScheduler
 {
@@ -18,15 +19,19 @@ internal sealed class PipelineScheduler
     private readonly TransportPipeline pipeline;
     private readonly int parallelism;
     private readonly ConcurrentQueue<CopyRun> queue = new();
-    private readonly ConcurrentDictionary<CopyRun, long> awaiting = new();
+    private readonly ConcurrentQueue<CopyRun> backlog = new();
+    private ConcurrentDictionary<CopyRun, long>? awaiting;
     private readonly SemaphoreSlim signal = new(0);
+    private readonly int maxInFlight;
     private int pending;
+    private int inFlight;
     private long nextCheck;
 
     public PipelineScheduler(TransportPipeline pipeline, int parallelism)
     {
         this.pipeline = pipeline;
         this.parallelism = Math.Max(1, parallelism);
+        maxInFlight = pipeline.MaxItemsInFlight <= 0 ? int.MaxValue : pipeline.MaxItemsInFlight;
     }
 
     public void Run(IReadOnlyCollection<CopyRun> runs)
@@ -47,17 +52,25 @@ internal sealed class PipelineScheduler
         threads.ForEach(t => t.Join());
     }
 
+    /// <summary>Adds a copy that has not started (a submission, a retry, a fork clone).</summary>
     public void Schedule(CopyRun run)
     {
         Interlocked.Increment(ref pending);
-        Enqueue(run);
+        backlog.Enqueue(run);
+        signal.Release();
     }
 
+    /// <summary>A copy's pass ended.</summary>
     public void Done()
     {
+        Interlocked.Decrement(ref inFlight);
         if (Interlocked.Decrement(ref pending) == 0)
         {
             signal.Release(parallelism);
+        }
+        else
+        {
+            signal.Release();
         }
     }
 
@@ -65,7 +78,12 @@ internal sealed class PipelineScheduler
     public void AwaitCompletion(CopyRun run, SimAsyncContext context)
     {
         run.ArmResume();
-        awaiting[run] = Stopwatch.GetTimestamp() + (long)(pipeline.AsyncTimeout.TotalSeconds * Stopwatch.Frequency);
+        if (awaiting is null)
+        {
+            Interlocked.CompareExchange(ref awaiting, new ConcurrentDictionary<CopyRun, long>(), null);
+        }
+
+        awaiting![run] = Stopwatch.GetTimestamp() + (long)(pipeline.AsyncTimeout.TotalSeconds * Stopwatch.Frequency);
         context.OnCompleted(() => Resume(run));
     }
 
@@ -76,7 +94,7 @@ internal sealed class PipelineScheduler
             return;
         }
 
-        awaiting.TryRemove(run, out _);
+        awaiting?.TryRemove(run, out _);
         Enqueue(run);
     }
 
@@ -95,7 +113,7 @@ internal sealed class PipelineScheduler
                 CheckTimeouts();
             }
 
-            if (!queue.TryDequeue(out var run))
+            if (!queue.TryDequeue(out var run) && !TryStart(out run))
             {
                 signal.Wait(20);
                 continue;
@@ -114,15 +132,32 @@ internal sealed class PipelineScheduler
         }
     }
 
+    private bool TryStart(out CopyRun run)
+    {
+        if (Interlocked.Increment(ref inFlight) <= maxInFlight && backlog.TryDequeue(out run!))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref inFlight);
+        run = null!;
+        return false;
+    }
+
     private void CheckTimeouts()
     {
         var now = Stopwatch.GetTimestamp();
         Volatile.Write(ref nextCheck, now + CheckInterval);
-        foreach (var entry in awaiting)
+        if (Volatile.Read(ref awaiting) is not { } parked)
+        {
+            return;
+        }
+
+        foreach (var entry in parked)
         {
             if (entry.Value <= now && entry.Key.TryResume())
             {
-                awaiting.TryRemove(entry.Key, out _);
+                parked.TryRemove(entry.Key, out _);
                 pipeline.RecordViolation($"item {entry.Key.Item.Id}: went async and never called Complete (within {pipeline.AsyncTimeout})");
                 Enqueue(entry.Key);
             }

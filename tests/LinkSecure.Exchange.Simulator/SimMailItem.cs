@@ -26,6 +26,7 @@ public sealed class SimMailItem : MailItem
     private volatile EventInvocation? activeInvocation;
     private volatile EventInvocation? lastInvocation;
     private int forks;
+    private bool converted;
 
     /// <summary>Initializes a new instance of the <see cref="SimMailItem"/> class.</summary>
     /// <param name="mime">The message, RFC 5322 bytes.</param>
@@ -45,6 +46,9 @@ public sealed class SimMailItem : MailItem
         IsTnef = isTnef;
         Bag = new SimPropertyDictionary(this);
         this.recipients = new SimRecipientCollection(this, recipients ?? throw new ArgumentNullException(nameof(recipients)));
+
+        // Parsed here, not inside the agent's first Message call, so that the agent's measured overhead does not include it.
+        message = BuildMessage();
     }
 
     /// <summary>Gets the item's number, unique in the process.</summary>
@@ -73,7 +77,18 @@ public sealed class SimMailItem : MailItem
     public bool IsTnef { get; }
 
     /// <summary>Gets a value indicating whether content conversion ran (a TNEF item is MIME from then on).</summary>
-    public bool IsContentConverted { get; internal set; }
+    public bool IsContentConverted
+    {
+        get => converted;
+        internal set
+        {
+            if (converted != value)
+            {
+                converted = value;
+                message = null;
+            }
+        }
+    }
 
     /// <summary>Gets or sets when the item was submitted (set from the pipeline's clock at the first submission);
     /// <see cref="DateTimeReceived"/> reports it with the pipeline's <see cref="TransportPipeline.ReceivedKind"/>.</summary>
@@ -218,11 +233,14 @@ public sealed class SimMailItem : MailItem
     /// <summary>Applies the event's rules to a call made on this item, then asks the fault plan.</summary>
     internal void CheckCall(ExchangeCall call)
     {
-        InvocationForCaller()?.Check(null, call, NextOccurrence(call));
+        InvocationForCaller()?.Check(null, call, Pipeline?.Faults is null ? 0 : NextOccurrence(call));
     }
 
     /// <summary>Applies the event's rules (no fault injection) to an access made on this item.</summary>
     internal void CheckLifecycle(string what) => InvocationForCaller()?.Check(what, null, 0);
+
+    /// <summary>Parses the header DOM again (at submission, when a fault plan may make values malformed).</summary>
+    internal void ReparseMessage() => message = BuildMessage();
 
     /// <summary>Makes the current contents the committed ones (at submission and, for a clone, at the fork).</summary>
     internal void Commit() => committed = new Snapshot(
@@ -248,11 +266,7 @@ public sealed class SimMailItem : MailItem
     }
 
     /// <summary>Content conversion: a TNEF item becomes MIME.</summary>
-    internal void ConvertContent()
-    {
-        IsContentConverted = true;
-        message = null;
-    }
+    internal void ConvertContent() => IsContentConverted = true;
 
     /// <summary>Separates <paramref name="rest"/> into a new copy, committed now; this copy keeps <paramref name="first"/>.</summary>
     internal SimMailItem Fork(IReadOnlyList<SimRecipient> first, IReadOnlyList<SimRecipient> rest, bool keepProperties)
@@ -304,7 +318,7 @@ public sealed class SimMailItem : MailItem
             }
         }
 
-        var tnef = IsTnef && !IsContentConverted ? new MimePart() : null;
+        var tnef = IsTnef && !converted ? new MimePart() : null;
         return new SimEmailMessage(root, tnef, IsSystem) { MessageId = messageId! };
     }
 

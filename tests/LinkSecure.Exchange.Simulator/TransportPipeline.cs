@@ -75,6 +75,11 @@ public sealed class TransportPipeline
     /// <summary>Gets or sets until when a TNEF item stays TNEF.</summary>
     public TnefUntil TnefUntil { get; set; }
 
+    /// <summary>Gets or sets the routing domains a Send connector serves (its address spaces); a recipient whose routing
+    /// override names another one ends in the Unreachable queue (<see cref="OutcomeKind.Unreachable"/>). <see langword="null"/>
+    /// (the default): every override is served.</summary>
+    public ISet<string>? ServedRoutingDomains { get; set; }
+
     /// <summary>Gets or sets how often an agent is created.</summary>
     public AgentLifetime AgentLifetime { get; set; }
 
@@ -94,6 +99,10 @@ public sealed class TransportPipeline
 
     /// <summary>Gets or sets how long (real time) an asynchronous invocation may take before <c>Complete</c>.</summary>
     public TimeSpan AsyncTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how many copies the categorizer works on at once in <see cref="SubmitMany"/> (0: no bound). Exchange
+    /// bounds it; the number is not documented. An asynchronous copy counts until its pass ends.</summary>
+    public int MaxItemsInFlight { get; set; }
 
     /// <summary>Gets or sets a value indicating whether <see cref="Trace"/> is written (off for long runs).</summary>
     public bool TraceEnabled { get; set; } = true;
@@ -205,6 +214,11 @@ public sealed class TransportPipeline
                 item.IsContentConverted = true;
             }
 
+            if (Faults is not null)
+            {
+                item.ReparseMessage();
+            }
+
             // The commit point of a submitted item: what Defer reverts to.
             item.Commit();
             var submitted = new SubmittedMessage(item, item.SimRecipients.Items.Select(r => r.Address.ToString()).ToList(), item.Mime);
@@ -309,6 +323,7 @@ public sealed class TransportPipeline
         var invocation = new EventInvocation(this, item, categorizerEvent, agent);
         FacadeAccess.SetAsyncContextProvider(agent, invocation.GoAsync);
         item.ActiveInvocation = invocation;
+        invocation.HandlerStarting();
         try
         {
             FacadeAccess.Raise(agent, categorizerEvent, invocation.Source, withArguments ? new SimEventArgs(item) : null!);
@@ -339,13 +354,14 @@ public sealed class TransportPipeline
         item.LastInvocation = invocation;
     }
 
-    /// <summary>Forgets the outcomes, submissions and trace (not the waiting items, violations or counters), between batches.</summary>
+    /// <summary>Forgets the outcomes, submissions, trace and waiting items (not the violations or counters), between batches.</summary>
     public void ClearResults()
     {
         lock (gate)
         {
             Outcomes.Clear();
             submissions.Clear();
+            waiting.Clear();
             Trace.Clear();
         }
     }
@@ -528,6 +544,7 @@ public sealed class TransportPipeline
         var invocation = new EventInvocation(this, item, run.Next, agent);
         FacadeAccess.SetAsyncContextProvider(agent, invocation.GoAsync);
         item.ActiveInvocation = invocation;
+        invocation.HandlerStarting();
         try
         {
             FacadeAccess.Raise(agent, run.Next, invocation.Source, new SimEventArgs(item));
@@ -611,7 +628,8 @@ public sealed class TransportPipeline
         {
             foreach (var r in item.SimRecipients.Items)
             {
-                Outcomes.Add(new RecipientOutcome(r.Address.ToString(), OutcomeKind.Delivered, item) { Override = r.Override, TlsDomain = r.TlsDomain, Mime = item.Mime });
+                var served = ServedRoutingDomains is not { } names || r.Override is not { } route || names.Contains(route.RoutingDomain.Domain);
+                Outcomes.Add(new RecipientOutcome(r.Address.ToString(), served ? OutcomeKind.Delivered : OutcomeKind.Unreachable, item) { Override = r.Override, TlsDomain = r.TlsDomain, Mime = item.Mime });
             }
         }
     }

@@ -64,8 +64,13 @@ internal sealed class CopyWork
     /// <summary>Gets or sets a value indicating whether this invocation replaced the content by its header fields (the last resort).</summary>
     public bool Contained { get; set; }
 
-    /// <summary>Gets a value indicating whether the copy may still be deferred (nothing was forked, removed or rewritten).</summary>
-    public bool MayDefer => !Forked && !Removed && !Rewritten;
+    /// <summary>Gets or sets a value indicating whether <c>OnResolvedMessage</c> of this pass forked the copy or removed
+    /// recipients from it (<see cref="RecipientMarks.WasChanged"/>).</summary>
+    public bool ChangedEarlier { get; set; }
+
+    /// <summary>Gets a value indicating whether the copy may still be deferred (nothing was forked, removed or rewritten in
+    /// this invocation or, on a later event, by <c>OnResolvedMessage</c> of this pass).</summary>
+    public bool MayDefer => !Forked && !Removed && !Rewritten && !ChangedEarlier;
 
     /// <summary>Microseconds since the invocation started.</summary>
     /// <returns>The elapsed time.</returns>

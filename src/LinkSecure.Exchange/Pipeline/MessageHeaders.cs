@@ -100,10 +100,11 @@ internal static class MessageHeaders
     /// <param name="message">The original message.</param>
     /// <param name="destination">The stream the rewritten copy is built in.</param>
     /// <param name="level">The requested level, recorded in the marker.</param>
-    public static void WriteOrganizationFields(EmailMessage? message, System.IO.Stream destination, LinkSecurityLevel level)
+    /// <param name="contained">Whether the copy is contained (header fields only), recorded in the marker as <c>; contained</c>.</param>
+    public static void WriteOrganizationFields(EmailMessage? message, System.IO.Stream destination, LinkSecurityLevel level, bool contained = false)
     {
         var text = new System.Text.StringBuilder();
-        text.Append(DowngradedMarker).Append(": level=").Append((int)level).Append("\r\n");
+        text.Append(DowngradedMarker).Append(": level=").Append((int)level).Append(contained ? "; contained" : string.Empty).Append("\r\n");
         if (message?.RootPart?.Headers is { } headers)
         {
             foreach (Header header in headers)

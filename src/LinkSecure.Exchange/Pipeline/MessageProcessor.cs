@@ -214,7 +214,10 @@ internal sealed class MessageProcessor
             return null;
         }
 
-        var work = new CopyWork(eventName, source, mailItem, state, scan.Request, message.MessageId);
+        var work = new CopyWork(eventName, source, mailItem, state, scan.Request, message.MessageId)
+        {
+            ChangedEarlier = eventName != "OnResolvedMessage" && RecipientMarks.WasChanged(mailItem, Now),
+        };
         if (scan.Unreadable is not null)
         {
             throw new FormatException(scan.Unreadable);
@@ -360,6 +363,12 @@ internal sealed class MessageProcessor
             Fork(work, Concat(done, null, bounce));
         }
 
+        if (work.Forked || bounce.Count > 0)
+        {
+            // After the forks (the clones do not carry it), before the removals: no later event defers this copy.
+            RecipientMarks.SetChanged(work.MailItem, now);
+        }
+
         foreach (var pair in bounce)
         {
             Bounce(work, pair.Key, pair.Value);
@@ -415,16 +424,16 @@ internal sealed class MessageProcessor
         }
 
         runtime.Log.Info(Describe(work, string.Format(CultureInfo.InvariantCulture, "{0} recipient(s) without an applied decision (a forked copy, or recipients added after OnResolvedMessage)", open.Count)));
-        if (done.Count + downgrade.Count == 0)
+        if (done.Count + downgrade.Count == 0 && work.MayDefer)
         {
-            // Untouched so far in this invocation: defer, and categorisation decides afresh on the retry.
+            // Untouched in this pass: defer, and categorisation decides afresh on the retry.
             if (failSafe.Defer.Count > 0)
             {
                 DeferCopy(work, failSafe.RetryAfter, failSafe.DeferReply!);
                 return false;
             }
         }
-        else if (mayFork)
+        else if (mayFork && done.Count + downgrade.Count > 0)
         {
             // Others are done: the open recipients leave in an untouched copy, which meets this backstop again.
             Fork(work, Concat(done, downgrade, null));
@@ -555,7 +564,18 @@ internal sealed class MessageProcessor
         try
         {
             using var buffer = new System.IO.MemoryStream();
-            MessageHeaders.WriteOrganizationFields(work.MailItem.Message, buffer, work.Request.Level);
+            EmailMessage? message = null;
+            try
+            {
+                message = work.MailItem.Message;
+            }
+#pragma warning disable CA1031 // Without the message DOM the organisation fields are left out; the content is still replaced.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            MessageHeaders.WriteOrganizationFields(message, buffer, work.Request.Level, contained: true);
             var start = buffer.Length;
             using (var read = work.MailItem.GetMimeReadStream())
             {
@@ -693,6 +713,13 @@ internal sealed class MessageProcessor
             runtime.Log.Error(eventName + " failed before the request was read; " + (!known ? "the header fields cannot be read either: the message is left as it is" : tagged ? "a request field is present: deferring (fail-closed)" : "no request field: the message is left as it is"), exception);
             if (tagged && source is not null)
             {
+                if (eventName != "OnResolvedMessage" && RecipientMarks.WasChanged(mailItem!, Now))
+                {
+                    // This copy was forked or had recipients removed earlier in the pass: a Defer would revert that.
+                    SettleWithoutDeferral(source, mailItem!, eventName);
+                    return;
+                }
+
                 var settings = runtime.Current.Settings;
                 source.Defer(settings.Defer.RetryAfter, ExchangeResponses.From(SmtpReply.InternalErrorDeferral("the message header could not be read")));
             }
@@ -702,6 +729,30 @@ internal sealed class MessageProcessor
 #pragma warning restore CA1031
         {
             runtime.Log.Error(eventName + ": the raw look failed too", ex);
+        }
+    }
+
+    /// <summary>A later event failed before the request was read on a copy that must not be deferred: recipients with an
+    /// applied decision stay as they are, every other recipient is bounced (5.3.0), and one that cannot be bounced gets
+    /// the copy contained.</summary>
+    private void SettleWithoutDeferral(QueuedMessageEventSource source, MailItem mailItem, string eventName)
+    {
+        var work = new CopyWork(eventName, source, mailItem, runtime.Current, new LinkSecurityRequest(LinkSecurityLevel.TransportSecure, FallbackAction.Bounce, false, RequestSources.LinkSecurity), null) { ChangedEarlier = true };
+        var now = Now;
+        var recipients = mailItem.Recipients;
+        var open = new List<EnvelopeRecipient>();
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            var kind = RecipientMarks.Read(recipients[i], now).Kind;
+            if (kind is not (MarkKind.PassApplied or MarkKind.SecureApplied or MarkKind.Held) && !internalRecipients.IsInternal(work.State.Settings, recipients[i]))
+            {
+                open.Add(recipients[i]);
+            }
+        }
+
+        foreach (var recipient in open)
+        {
+            Bounce(work, recipient, SmtpReply.InternalErrorBounce(recipient.Address.ToString(), "the message could not be read on " + eventName));
         }
     }
 

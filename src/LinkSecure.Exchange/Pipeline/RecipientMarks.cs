@@ -78,6 +78,7 @@ internal static class RecipientMarks
     internal const string EnhancedCodeKey = "LinkSecure.EnhancedCode";
     internal const string ReasonKey = "LinkSecure.Reason";
     internal const string DowngradedKey = "LinkSecure.Downgraded";
+    internal const string ChangedKey = "LinkSecure.ChangedAt";
 
     /// <summary>Reads a recipient's mark. Never throws: an unreadable bag reads as no mark.</summary>
     /// <param name="recipient">The recipient.</param>
@@ -211,6 +212,39 @@ internal static class RecipientMarks
         if (properties is not null)
         {
             properties[DowngradedKey] = true;
+        }
+    }
+
+    /// <summary>Records on the mail item that <c>OnResolvedMessage</c> forked it (this is the first copy) or is about to
+    /// remove recipients from it. <c>Defer</c> reverts an item to its committed contents (API reference aa567106) —
+    /// for the first copy, all recipients at submission — so such a copy must never be deferred on a later event of the
+    /// pass either. Written after the forks, so the clones (committed at the fork) do not carry it.</summary>
+    /// <param name="mailItem">The mail item.</param>
+    /// <param name="now">The current time.</param>
+    public static void SetChanged(MailItem mailItem, DateTimeOffset now)
+    {
+        var properties = mailItem.Properties ?? throw new InvalidOperationException("The mail item has no property bag.");
+        properties[ChangedKey] = now.UtcTicks.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Tells whether <c>OnResolvedMessage</c> of this pass forked the item or removed recipients from it. Never
+    /// throws: an unreadable bag reads as changed (the stricter answer: no deferral).</summary>
+    /// <param name="mailItem">The mail item.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns><see langword="true"/> when the item must not be deferred.</returns>
+    public static bool WasChanged(MailItem mailItem, DateTimeOffset now)
+    {
+        try
+        {
+            return mailItem.Properties is { } p && p.TryGetValue(ChangedKey, out var value) && value is string text
+                && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
+                && now.UtcTicks - t <= TimeSpan.TicksPerHour;
+        }
+#pragma warning disable CA1031 // See the summary.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return true;
         }
     }
 

@@ -44,6 +44,34 @@ public class SimMailItemTests
     }
 
     [Fact]
+    public void CloneForkedAfterConversion_IsMime_AndARevertMakesTheItemTnefAgain()
+    {
+        // Arrange: at OnCategorizedMessage (after conversion) the original forks b off, then defers itself.
+        var seen = new List<(bool Clone, bool Tnef)>();
+        var pipeline = new TransportPipeline(new ScriptedFactory(
+            (agent, source, item, e) =>
+            {
+                var sim = (SimMailItem)item;
+                seen.Add((sim.ForkedFrom is not null, item.Message.TnefPart is not null));
+                if (sim.ForkedFrom is null && item.Recipients.Count == 2)
+                {
+                    source.Fork(new List<EnvelopeRecipient> { item.Recipients[0] });
+                    source.Defer(System.TimeSpan.FromMinutes(1));
+                }
+            },
+            CategorizerEvent.Categorized));
+        var original = new SimMailItem(Messages.Create("level=1"), new[] { new SimRecipient("a@x.example"), new SimRecipient("b@y.example") }, isTnef: true);
+
+        // Act
+        pipeline.Submit(original);
+
+        // Assert
+        Assert.Equal(new List<(bool, bool)> { (false, false), (true, false) }, seen);
+        Assert.False(original.IsContentConverted);
+        Assert.NotNull(original.Message.TnefPart);
+    }
+
+    [Fact]
     public void MimeItem_IsNeverTnef()
     {
         // Arrange

@@ -1,4 +1,11 @@
-// net48 lacks this compiler-support type.
+// net48 lacks these compiler-support types.
+namespace System.Runtime.CompilerServices
+{
+    internal static class IsExternalInit
+    {
+    }
+}
+
 namespace System.Diagnostics.CodeAnalysis
 {
     [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]

@@ -17,6 +17,7 @@ internal sealed class LinkSecureRoutingAgent : RoutingAgent
 {
     private readonly AgentRuntime runtime;
     private readonly MessageProcessor processor;
+    private readonly Func<AgentAsyncContext> goAsync;
 
     /// <summary>Creates the agent and subscribes to its events.</summary>
     /// <param name="runtime">The shared runtime.</param>
@@ -25,6 +26,7 @@ internal sealed class LinkSecureRoutingAgent : RoutingAgent
     {
         this.runtime = runtime;
         processor = new MessageProcessor(runtime, server);
+        goAsync = GetAgentAsyncContext;
 
         // OnResolvedMessage: recipients are resolved and the next hop is not chosen yet. It is the only event on
         // which SetRoutingOverride is allowed, and the Transport Rule agent runs on it at priority 1, so with our
@@ -42,7 +44,7 @@ internal sealed class LinkSecureRoutingAgent : RoutingAgent
     {
         try
         {
-            processor.OnResolved(source, e?.MailItem!, GetAgentAsyncContext);
+            processor.OnResolved(source, e?.MailItem!, goAsync);
         }
 #pragma warning disable CA1031 // Never throw into Exchange (an escaping exception crash-loops the transport service).
         catch (Exception ex)
@@ -70,7 +72,7 @@ internal sealed class LinkSecureRoutingAgent : RoutingAgent
     {
         try
         {
-            processor.OnCategorized(source, e?.MailItem!, GetAgentAsyncContext);
+            processor.OnCategorized(source, e?.MailItem!, goAsync);
         }
 #pragma warning disable CA1031 // Never throw into Exchange.
         catch (Exception ex)

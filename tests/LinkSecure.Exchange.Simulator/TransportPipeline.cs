@@ -354,6 +354,53 @@ public sealed class TransportPipeline
         item.LastInvocation = invocation;
     }
 
+    /// <summary>
+    /// Measures what an agent's handler allocates for one event on one item: the invocation and its arguments are built
+    /// once, then the handler is raised <paramref name="repetitions"/> times on the calling thread (for a handler that
+    /// returns without going asynchronous, such as the untagged path). Uses the runtime's per-thread allocation counter
+    /// (<c>GC.GetAllocatedBytesForCurrentThread</c>, public on Mono and .NET; looked up by reflection because the .NET
+    /// Framework 4.8 reference does not declare it).
+    /// </summary>
+    /// <param name="agent">The agent.</param>
+    /// <param name="categorizerEvent">The event.</param>
+    /// <param name="item">The item.</param>
+    /// <param name="repetitions">How many times to raise the event.</param>
+    /// <returns>Bytes allocated per event, or <see langword="null"/> when the runtime has no per-thread counter.</returns>
+    public double? MeasureHandlerAllocations(RoutingAgent agent, CategorizerEvent categorizerEvent, SimMailItem item, int repetitions)
+    {
+        var counter = typeof(GC).GetMethod("GetAllocatedBytesForCurrentThread", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public);
+        if (counter is null || agent is null || item is null || repetitions <= 0)
+        {
+            return null;
+        }
+
+        var read = (Func<long>)Delegate.CreateDelegate(typeof(Func<long>), counter);
+        item.Pipeline = this;
+        var invocation = new EventInvocation(this, item, categorizerEvent, agent);
+        var args = new SimEventArgs(item);
+        FacadeAccess.SetAsyncContextProvider(agent, invocation.GoAsync);
+        item.ActiveInvocation = invocation;
+        invocation.HandlerStarting();
+        try
+        {
+            FacadeAccess.Raise(agent, categorizerEvent, invocation.Source, args);
+            var before = read();
+            for (var i = 0; i < repetitions; i++)
+            {
+                FacadeAccess.Raise(agent, categorizerEvent, invocation.Source, args);
+            }
+
+            return (read() - before) / (double)repetitions;
+        }
+        finally
+        {
+            invocation.HandlerReturned();
+            invocation.Close();
+            FacadeAccess.SetAsyncContextProvider(agent, null);
+            item.ActiveInvocation = null;
+        }
+    }
+
     /// <summary>Forgets the outcomes, submissions, trace and waiting items (not the violations or counters), between batches.</summary>
     public void ClearResults()
     {

@@ -42,7 +42,8 @@ internal sealed class MessageProcessor
     internal const long MaxRewriteBytes = 64L * 1024 * 1024;
 
     private readonly AgentRuntime runtime;
-    private readonly InternalRecipients internalRecipients;
+    private readonly SmtpServer? server;
+    private InternalRecipients? internals;
 
     /// <summary>Creates a processor for one agent instance.</summary>
     /// <param name="runtime">The shared runtime.</param>
@@ -50,10 +51,13 @@ internal sealed class MessageProcessor
     public MessageProcessor(AgentRuntime runtime, SmtpServer? server)
     {
         this.runtime = runtime;
-        internalRecipients = new InternalRecipients(server, runtime.Log);
+        this.server = server;
     }
 
     private DateTimeOffset Now => runtime.Time.GetUtcNow();
+
+    // Built on the first tagged message only: untagged mail allocates nothing in the handlers.
+    private InternalRecipients Internals => internals ??= new InternalRecipients(server, runtime.Log);
 
     /// <summary>Handles <c>OnResolvedMessage</c>. Never throws.</summary>
     /// <param name="source">The event source.</param>
@@ -79,7 +83,7 @@ internal sealed class MessageProcessor
                 if (mark.Kind == MarkKind.None || !mark.IsFresh)
                 {
                     // Unmarked, or marked in an earlier pass (a mark that outlived a Defer): decide afresh.
-                    work.Undecided.Add(new KeyValuePair<EnvelopeRecipient, MessageRecipient>(recipient, new MessageRecipient(recipient.Address.ToString(), internalRecipients.HostSaysInternal(recipient))));
+                    work.Undecided.Add(new KeyValuePair<EnvelopeRecipient, MessageRecipient>(recipient, new MessageRecipient(recipient.Address.ToString(), Internals.HostSaysInternal(recipient))));
                 }
             }
 
@@ -91,20 +95,7 @@ internal sealed class MessageProcessor
                 return;
             }
 
-            // No thread waits: the lookups run on the pool; the continuation resumes the context, decides and completes.
-            var context = goAsync();
-            try
-            {
-                var lookups = messages.LookupAsync(missing, work.State.Settings.Agent.LookupBudget);
-                _ = lookups.ContinueWith(t => ContinueResolved(work, t, context), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-            }
-#pragma warning disable CA1031 // Nothing was scheduled: apply the fail-safe here, then give the context back.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                FailSafe(work, ex);
-                CompleteSafely(context);
-            }
+            StartLookups(work, missing, goAsync());
         }
 #pragma warning disable CA1031 // Never throw into Exchange.
         catch (Exception ex)
@@ -152,18 +143,7 @@ internal sealed class MessageProcessor
             }
 
             // The rewrite reads and writes up to 64 MiB: never on the transport thread.
-            var context = goAsync();
-            try
-            {
-                _ = Task.Run(() => RunRewrite(work, downgrade, context));
-            }
-#pragma warning disable CA1031 // Nothing was scheduled: apply the fail-safe here, then give the context back.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                FailSafe(work, ex);
-                CompleteSafely(context);
-            }
+            StartRewrite(work, downgrade, goAsync());
         }
 #pragma warning disable CA1031 // Never throw into Exchange.
         catch (Exception ex)
@@ -224,6 +204,40 @@ internal sealed class MessageProcessor
         }
 
         return work;
+    }
+
+    /// <summary>No thread waits: the lookups run on the pool; the continuation resumes the context, decides and completes.
+    /// (A method of its own: a lambda in the handler would allocate its closure for untagged mail too.)</summary>
+    private void StartLookups(CopyWork work, IReadOnlyList<string> missing, AgentAsyncContext context)
+    {
+        try
+        {
+            var lookups = work.State.Stack.Messages.LookupAsync(missing, work.State.Settings.Agent.LookupBudget);
+            _ = lookups.ContinueWith(t => ContinueResolved(work, t, context), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+#pragma warning disable CA1031 // Nothing was scheduled: apply the fail-safe here, then give the context back.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            FailSafe(work, ex);
+            CompleteSafely(context);
+        }
+    }
+
+    /// <summary>Runs the rewrite on the pool with the context; if it cannot be scheduled, the fail-safe here.</summary>
+    private void StartRewrite(CopyWork work, List<EnvelopeRecipient> downgrade, AgentAsyncContext context)
+    {
+        try
+        {
+            _ = Task.Run(() => RunRewrite(work, downgrade, context));
+        }
+#pragma warning disable CA1031 // Nothing was scheduled: apply the fail-safe here, then give the context back.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            FailSafe(work, ex);
+            CompleteSafely(context);
+        }
     }
 
     private void ContinueResolved(CopyWork work, Task<IReadOnlyDictionary<string, DomainProfile>> lookups, AgentAsyncContext context)
@@ -307,15 +321,15 @@ internal sealed class MessageProcessor
                     case Treatment.Secure:
                         var route = verdict.Decision.Route ?? throw new InvalidOperationException("A secure decision has no route.");
                         SetRoute(source, recipient, route.RoutingDomain, useOverrideQueue, route.TlsDomain);
-                        RecipientMarks.SetSecure(recipient, route.RoutingDomain, useOverrideQueue, route.TlsDomain, now);
+                        RecipientMarks.Set(recipient, MarkKind.SecureApplied, now, route.RoutingDomain, useOverrideQueue, route.TlsDomain);
                         done.Add(recipient);
                         break;
                     case Treatment.Pass:
-                        RecipientMarks.SetPass(recipient, now);
+                        RecipientMarks.Set(recipient, MarkKind.PassApplied, now);
                         done.Add(recipient);
                         break;
                     case Treatment.Downgrade:
-                        RecipientMarks.SetDowngrade(recipient, verdict.Reply, now);
+                        RecipientMarks.Set(recipient, MarkKind.Downgrade, now, reply: verdict.Reply);
                         downgrade.Add(recipient);
                         break;
                     case Treatment.Bounce:
@@ -398,7 +412,7 @@ internal sealed class MessageProcessor
                     downgrade.Add(recipient);
                     break;
                 default:
-                    if (internalRecipients.IsInternal(work.State.Settings, recipient))
+                    if (Internals.IsInternal(work.State.Settings, recipient))
                     {
                         done.Add(recipient);
                     }
@@ -515,8 +529,8 @@ internal sealed class MessageProcessor
 
         foreach (var recipient in downgrade)
         {
-            RecipientMarks.ReadDowngradeCodes(recipient, out var replyCode, out var enhancedCode, out var reason);
-            Bounce(work, recipient, SmtpReply.DowngradeImpossible(recipient.Address.ToString(), replyCode, enhancedCode, reason, failure, detail));
+            var mark = RecipientMarks.Read(recipient, Now);
+            Bounce(work, recipient, SmtpReply.DowngradeImpossible(recipient.Address.ToString(), mark.ReplyCode, mark.EnhancedCode, mark.Reason, failure, detail));
         }
     }
 
@@ -613,7 +627,7 @@ internal sealed class MessageProcessor
         try
         {
             source.SetRoutingOverride(recipient, new RoutingOverride(new RoutingDomain(RecipientMarks.HoldRoutingDomain), DeliveryQueueDomain.UseOverrideDomain));
-            RecipientMarks.SetHeld(recipient, Now);
+            RecipientMarks.Set(recipient, MarkKind.Held, Now);
             runtime.Log.Error(Describe(work, "held " + recipient.Address + " on the route " + RecipientMarks.HoldRoutingDomain + " (Unreachable queue) because it could not be bounced"), null);
             return true;
         }
@@ -744,7 +758,7 @@ internal sealed class MessageProcessor
         for (var i = 0; i < recipients.Count; i++)
         {
             var kind = RecipientMarks.Read(recipients[i], now).Kind;
-            if (kind is not (MarkKind.PassApplied or MarkKind.SecureApplied or MarkKind.Held) && !internalRecipients.IsInternal(work.State.Settings, recipients[i]))
+            if (kind is not (MarkKind.PassApplied or MarkKind.SecureApplied or MarkKind.Held) && !Internals.IsInternal(work.State.Settings, recipients[i]))
             {
                 open.Add(recipients[i]);
             }
@@ -813,7 +827,7 @@ internal sealed class MessageProcessor
         var list = new List<MessageRecipient>(recipients.Count);
         foreach (var recipient in recipients)
         {
-            list.Add(new MessageRecipient(recipient.Address.ToString(), internalRecipients.HostSaysInternal(recipient)));
+            list.Add(new MessageRecipient(recipient.Address.ToString(), Internals.HostSaysInternal(recipient)));
         }
 
         return list;

@@ -1,3 +1,4 @@
+using LinkSecure.Core.Handling;
 using System;
 using System.Linq;
 using System.Threading.Tasks;

@@ -2,6 +2,8 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using LinkSecure.Core.Decisions;
+using LinkSecure.Core.Protocol;
 using NLog;
 using NLog.Config;
 
@@ -122,6 +124,35 @@ internal sealed class AgentLog : IDisposable
                 entry.ElapsedMicroseconds);
         }
 #pragma warning disable CA1031
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>Logs one recipient decision of the core as one structured line. Never throws.</summary>
+    /// <param name="messageId">The Message-ID.</param>
+    /// <param name="sender">Reads the envelope sender (may throw: the sender domain is then left out).</param>
+    /// <param name="decision">The decision.</param>
+    /// <param name="elapsedMicroseconds">The time spent on the message so far.</param>
+    public void Decision(string? messageId, Func<string> sender, RecipientDecision decision, long elapsedMicroseconds)
+    {
+        try
+        {
+            string? senderDomain = null;
+            try
+            {
+                DomainName.TryGetAddressDomain(sender(), out senderDomain);
+            }
+#pragma warning disable CA1031 // The sender domain is only logged.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            Decision(new DecisionLogEntry(messageId, senderDomain, decision.Domain, decision.Request.ToString(), (int)decision.Level, decision.Kind.ToString(), decision.Reason, decision.Route?.ToString(), decision.Profile?.DescribeEvidence() ?? "none", elapsedMicroseconds));
+        }
+#pragma warning disable CA1031 // Logging never throws.
         catch (Exception)
 #pragma warning restore CA1031
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using LinkSecure.Core.Downgrade;
 using LinkSecure.Core.Protocol;
 using Microsoft.Exchange.Data.Mime;
 using Microsoft.Exchange.Data.Transport.Email;
@@ -36,7 +37,7 @@ internal static class MessageHeaders
     /// <summary>The marker a rewritten copy carries in its content, so that the next hop (an Edge server, a Mailbox
     /// server in another site) does not decide again. The <c>X-MS-Exchange-Organization-</c> namespace is removed by
     /// Exchange's header firewall from mail of untrusted origin (lab item: confirm for client submissions).</summary>
-    public const string DowngradedMarker = "X-MS-Exchange-Organization-LinkSecure-Downgraded";
+    public const string DowngradedMarker = DowngradedCopy.MarkerField;
 
     /// <summary>Scans the top-level header fields.</summary>
     /// <param name="message">The message.</param>
@@ -90,56 +91,23 @@ internal static class MessageHeaders
         return false;
     }
 
-    /// <summary>
-    /// Writes the top of a downgraded copy: the <see cref="DowngradedMarker"/> and the original's
-    /// <c>X-MS-Exchange-Organization-*</c> fields (authentication, directionality, Network-Message-Id, SCL...), which
-    /// Exchange and the next hop inside the organisation rely on and the header firewall removes at its boundary. The
-    /// core's rewrite drops every other <c>X-</c> field (docs/downgrade.md). Fields whose value is not one line of
-    /// printable ASCII are left out.
-    /// </summary>
-    /// <param name="message">The original message.</param>
-    /// <param name="destination">The stream the rewritten copy is built in.</param>
-    /// <param name="level">The requested level, recorded in the marker.</param>
-    /// <param name="contained">Whether the copy is contained (header fields only), recorded in the marker as <c>; contained</c>.</param>
-    public static void WriteOrganizationFields(EmailMessage? message, System.IO.Stream destination, LinkSecurityLevel level, bool contained = false)
+    /// <summary>The original's organisation fields a rewritten copy keeps (core <see cref="DowngradedCopy"/>), decoded.</summary>
+    /// <param name="message">The original message; <see langword="null"/> gives none.</param>
+    /// <returns>The fields.</returns>
+    public static List<KeyValuePair<string, string?>> OrganizationFields(EmailMessage? message)
     {
-        var text = new System.Text.StringBuilder();
-        text.Append(DowngradedMarker).Append(": level=").Append((int)level).Append(contained ? "; contained" : string.Empty).Append("\r\n");
+        var fields = new List<KeyValuePair<string, string?>>();
         if (message?.RootPart?.Headers is { } headers)
         {
             foreach (Header header in headers)
             {
-                var name = header.Name;
-                if (name.StartsWith(OrganizationPrefix, StringComparison.OrdinalIgnoreCase)
-                    && !string.Equals(name, DowngradedMarker, StringComparison.OrdinalIgnoreCase)
-                    && header.TryGetValue(out var value) && IsPrintableLine(value))
+                if (DowngradedCopy.KeepsField(header.Name) && header.TryGetValue(out var value))
                 {
-                    text.Append(name).Append(": ").Append(value).Append("\r\n");
+                    fields.Add(new KeyValuePair<string, string?>(header.Name, value));
                 }
             }
         }
 
-        var bytes = System.Text.Encoding.ASCII.GetBytes(text.ToString());
-        destination.Write(bytes, 0, bytes.Length);
-    }
-
-    private const string OrganizationPrefix = "X-MS-Exchange-Organization-";
-
-    private static bool IsPrintableLine(string? value)
-    {
-        if (value is null || value.Length > 2000)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            if (c < ' ' || c > '~')
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return fields;
     }
 }

@@ -497,7 +497,7 @@ internal sealed class MessageProcessor
             var isTnef = mailItem.Message?.TnefPart is not null;
             var reason = MessageDecision.DowngradeReasonFor(work.Request);
             using var buffer = new System.IO.MemoryStream();
-            MessageHeaders.WriteOrganizationFields(mailItem.Message, buffer, work.Request.Level);
+            DowngradedCopy.WriteTop(buffer, work.Request.Level, contained: false, MessageHeaders.OrganizationFields(mailItem.Message));
             using var budget = new CancellationTokenSource(settings.Agent.RewriteBudget);
             bool written;
             using (var read = mailItem.GetMimeReadStream())
@@ -578,10 +578,10 @@ internal sealed class MessageProcessor
         try
         {
             using var buffer = new System.IO.MemoryStream();
-            EmailMessage? message = null;
+            List<KeyValuePair<string, string?>>? fields = null;
             try
             {
-                message = work.MailItem.Message;
+                fields = MessageHeaders.OrganizationFields(work.MailItem.Message);
             }
 #pragma warning disable CA1031 // Without the message DOM the organisation fields are left out; the content is still replaced.
             catch (Exception)
@@ -589,21 +589,12 @@ internal sealed class MessageProcessor
             {
             }
 
-            MessageHeaders.WriteOrganizationFields(message, buffer, work.Request.Level, contained: true);
-            var start = buffer.Length;
+            DowngradedCopy.WriteTop(buffer, work.Request.Level, contained: true, fields ?? new List<KeyValuePair<string, string?>>());
             using (var read = work.MailItem.GetMimeReadStream())
             {
-                HeadersOnlyCopy.Write(read, buffer, new HeadersOnlyOptions { KeepListOnly = true, ReplaceSubject = true });
+                DowngradedCopy.WriteContained(read, buffer);
             }
 
-            if (buffer.Length == start)
-            {
-                var minimal = System.Text.Encoding.ASCII.GetBytes("Subject: Message withheld\r\nMIME-Version: 1.0\r\n");
-                buffer.Write(minimal, 0, minimal.Length);
-            }
-
-            var body = System.Text.Encoding.ASCII.GetBytes("\r\n");
-            buffer.Write(body, 0, body.Length);
             using (var write = work.MailItem.GetMimeWriteStream())
             {
                 write.Write(buffer.GetBuffer(), 0, checked((int)buffer.Length));
@@ -871,32 +862,9 @@ internal sealed class MessageProcessor
 
     private void LogDecision(CopyWork work, RecipientDecision decision)
     {
-        if (!runtime.Log.DecisionsEnabled)
+        if (runtime.Log.DecisionsEnabled)
         {
-            return;
+            runtime.Log.Decision(work.MessageId, () => work.MailItem.FromAddress.ToString(), decision, work.ElapsedMicroseconds());
         }
-
-        string? sender = null;
-        try
-        {
-            DomainName.TryGetAddressDomain(work.MailItem.FromAddress.ToString(), out sender);
-        }
-#pragma warning disable CA1031 // The sender domain is only logged.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-
-        runtime.Log.Decision(new DecisionLogEntry(
-            work.MessageId,
-            sender,
-            decision.Domain,
-            decision.Request.ToString(),
-            (int)decision.Level,
-            decision.Kind.ToString(),
-            decision.Reason,
-            decision.Route?.ToString(),
-            decision.Profile?.DescribeEvidence() ?? "none",
-            work.ElapsedMicroseconds()));
     }
 }

@@ -630,7 +630,9 @@ function Test-LsConfigStructure {
     $internal = Get-LsPropertyValue -InputObject $Config -Name 'internalDomains'
     if ($null -ne $internal) {
         foreach ($d in @($internal)) {
-            if (-not (Test-LsDomainName $d)) { $problems.Add("internalDomains: '$d' is not a domain name.") }
+            # An entry names one domain; '*.contoso.com' names its subdomains only (docs/configuration.md).
+            $name = if ("$d".StartsWith('*.')) { "$d".Substring(2) } else { $d }
+            if (-not (Test-LsDomainName $name)) { $problems.Add("internalDomains: '$d' is not a domain name or '*.' followed by one.") }
         }
     }
 

@@ -421,6 +421,16 @@ Describe 'Install-LinkSecureAgent.ps1' {
             @(Get-LsMutatingCall).Count | Should -Be 0
         }
 
+        It 'accepts internalDomains entries for one domain and for subdomains only, and refuses others' {
+            $good = Join-Path $script:Root 'internal-good.json'
+            Set-Content -LiteralPath $good -Value (New-LsTestConfig -Top @{ internalDomains = @('contoso.test', '*.branch.contoso.test') })
+            { Invoke-Install @{ ConfigPath = $good } } | Should -Not -Throw
+
+            $bad = Join-Path $script:Root 'internal-bad.json'
+            Set-Content -LiteralPath $bad -Value (New-LsTestConfig -Top @{ internalDomains = @('*contoso.test') })
+            { Invoke-Install @{ ConfigPath = $bad } } | Should -Throw '*is not a domain name or*'
+        }
+
         It 'refuses a published folder without the agent DLL' {
             Remove-Item (Join-Path $script:Published 'LinkSecure.Exchange.dll')
             { Invoke-Install } | Should -Throw '*LinkSecure.Exchange.dll*'

@@ -75,6 +75,11 @@ public sealed class MessageDecision
     /// <c>LinkSecure: delivery delayed while link security is checked: …</c>); <see langword="null"/> when nothing is deferred.</summary>
     public SmtpReply? DeferReply { get; }
 
+    /// <summary>Gets the domains that had no profile when a decision without lookups was made (<c>fetched</c> was
+    /// <see langword="null"/>): cached when the host asked <see cref="MessageHandler.FindMissingProfiles"/>, expired since
+    /// (review T3-9). Their recipients are deferred; a host may instead look them up and decide again.</summary>
+    public IReadOnlyList<string> Unresolved { get; internal init; } = Array.Empty<string>();
+
     /// <summary>Gets the reason the rewrite records in the downgraded copy (trace header).</summary>
     public string DowngradeReason { get; }
 

@@ -109,6 +109,7 @@ public sealed partial class MessageHandler
 
         var needsProfiles = engine.NeedsProfile(request);
         var verdicts = new RecipientVerdict[recipients.Count];
+        List<string>? unresolved = null;
         for (var i = 0; i < verdicts.Length; i++)
         {
             var recipient = recipients[i];
@@ -119,13 +120,18 @@ public sealed partial class MessageHandler
                 && !(fetched is not null && fetched.TryGetValue(domain, out profile)) && !profiles.TryResolveCached(domain, out profile))
             {
                 profile = DomainProfile.TemporaryFailure(domain, TemporaryFailureKind.Lookup, "profile not cached and no lookup was made");
+                if (fetched is null && !(unresolved ??= new List<string>()).Contains(domain))
+                {
+                    // Cached when the host asked FindMissingProfiles, expired since (review T3-9): the host may look it up.
+                    unresolved.Add(domain);
+                }
             }
 
             var decision = engine.Decide(request, recipient.Address, profile, age.Value, isInternal);
             verdicts[i] = Verdict(i, domain, isInternal, decision);
         }
 
-        return new MessageDecision(request, verdicts, Settings.Defer.RetryAfter);
+        return new MessageDecision(request, verdicts, Settings.Defer.RetryAfter) { Unresolved = unresolved ?? (IReadOnlyList<string>)Array.Empty<string>() };
     }
 
     /// <summary><see cref="FindMissingProfiles"/>, <see cref="LookupAsync"/> and <see cref="Decide"/> in one call (the

@@ -91,7 +91,7 @@ internal sealed class MessageProcessor
             var missing = messages.FindMissingProfiles(work.Request, Inputs(work));
             if (missing.Count == 0)
             {
-                DecideAndApply(work, null);
+                DecideAndApply(work, null, goAsync);
                 return;
             }
 
@@ -246,7 +246,7 @@ internal sealed class MessageProcessor
         {
             // First statement on the worker thread (AgentAsyncContext.Resume, API reference dd877389).
             context.Resume();
-            DecideAndApply(work, lookups.Status == TaskStatus.RanToCompletion ? lookups.Result : null);
+            DecideAndApply(work, lookups.Status == TaskStatus.RanToCompletion ? lookups.Result : null, null);
         }
 #pragma warning disable CA1031 // An exception on a pool thread would kill EdgeTransport.exe.
         catch (Exception ex)
@@ -261,14 +261,22 @@ internal sealed class MessageProcessor
         }
     }
 
-    /// <summary>Decides, then changes the copy in an order that never needs a deferral after a change: routes and
+    /// <summary>Decides (going asynchronous once when a cached profile expired in between), then changes the copy in an
+    /// order that never needs a deferral after a change: routes and
     /// marks, then the forks (the recipients to defer leave untouched), then the bounces.</summary>
-    private void DecideAndApply(CopyWork work, IReadOnlyDictionary<string, DomainProfile>? fetched)
+    private void DecideAndApply(CopyWork work, IReadOnlyDictionary<string, DomainProfile>? fetched, Func<AgentAsyncContext>? goAsync)
     {
         var source = (ResolvedMessageEventSource)work.Source;
         var now = Now;
         var age = Age(work);
         var decision = work.State.Stack.Messages.Decide(work.Request, Inputs(work), fetched, age);
+        if (decision.Unresolved.Count > 0 && goAsync is not null)
+        {
+            // A profile cached a moment ago expired before the decision (review T3-9): look it up rather than defer.
+            StartLookups(work, decision.Unresolved, goAsync());
+            return;
+        }
+
         var undecided = new HashSet<EnvelopeRecipient>();
         foreach (var pair in work.Undecided)
         {

@@ -536,6 +536,28 @@ public class ResolvedMessageProcessorTests
     [Theory]
     [InlineData(ForkMode.ReentersSameEvent)]
     [InlineData(ForkMode.LaterEventsOnly)]
+    public void CachedProfileExpiringBeforeTheDecision_IsLookedUp_NotDeferred(ForkMode mode)
+    {
+        // Arrange: cached when the agent looks for missing profiles, gone when it decides (review T3-9).
+        using var harness = new AgentHarness(forkMode: mode);
+        harness.Profiles.WithCached("secure.example", 1, "mx.secure.example").WithAsync("secure.example", 1, "mx.secure.example");
+        harness.Profiles.ExpiresAfterReads["secure.example"] = 1;
+        var item = Item(Messages.Create("level=1"), "bob@secure.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        Assert.Empty(harness.Pipeline.Violations);
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
+        Assert.Equal("linksecure-dv.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Equal(1, harness.Pipeline.AsyncCount);
+    }
+
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
     public void CacheMiss_GoesAsync_ResumesAndCompletes(ForkMode mode)
     {
         // Arrange

@@ -83,8 +83,17 @@ internal sealed class FakeProfileSource : IDomainProfileSource
             throw new InvalidOperationException("cache corrupted");
         }
 
+        if (ExpiresAfterReads.TryGetValue(domain, out var left) && ExpiresAfterReads.TryUpdate(domain, left - 1, left) && left <= 0)
+        {
+            Cached.TryRemove(domain, out _);
+        }
+
         return Cached.TryGetValue(domain, out profile);
     }
+
+    /// <summary>Gets how many more cache reads find a domain's cached profile before it expires (a cache entry that runs
+    /// out between two reads of one message).</summary>
+    public ConcurrentDictionary<string, int> ExpiresAfterReads { get; } = new(StringComparer.Ordinal);
 
     public ValueTask<DomainProfile> GetProfileAsync(string domain, CancellationToken cancellationToken = default)
     {

@@ -11,7 +11,7 @@ using Xunit;
 namespace LinkSecure.Exchange.Tests.Pipeline;
 
 /// <summary>Scenario tests: every decision kind applied through the pipeline simulator.</summary>
-public class ResolvedMessageProcessorTests
+public class MessageProcessorTests
 {
     private static SimMailItem Item(byte[] mime, params string[] recipients) =>
         new(mime, recipients.Select(r => new SimRecipient(r)));

@@ -95,7 +95,7 @@ internal sealed class RememberedDeclaration
 internal static class ProfileBuilder
 {
     private const string SecureMxSource = "the DNSSEC-secure MX RRset";
-    private const string UnauthenticatedMxSource = "the MX RRset (unauthenticated; resolver.acceptUnauthenticatedDeclarations)";
+    internal const string UnauthenticatedMxSource = "the MX RRset (unauthenticated; resolver.acceptUnauthenticatedDeclarations)";
 
     public static ProfileEvaluation Build(DomainEvidence evidence, IReadOnlyList<Network.LearnedCapabilities> observations, bool acceptUnauthenticated, RememberedDeclaration? remembered, DateTimeOffset now)
     {

@@ -503,6 +503,7 @@ $script:RoutingDefaults = [ordered]@{
     smartHosts             = @()
     smartHostTlsAuthLevel  = 'DomainValidation'
     sendConnectorPrefix    = 'ExchangeLinkSecure'
+    validatingRelay        = $false
 }
 
 function Remove-LsJsonComment {
@@ -752,7 +753,9 @@ function Get-LsDesiredConnectors {
     param([Parameter(Mandatory = $true)][object]$Routing)
     $names = Get-LsConnectorNames -Prefix $Routing.sendConnectorPrefix
     $list = [System.Collections.Generic.List[object]]::new()
-    if ($Routing.mode -eq 'smartHost') {
+    # The relay connector: in smartHost mode, and in connector mode beside the others when the smart hosts are
+    # validating relays (routing.validatingRelay, docs/relay.md).
+    if ($Routing.mode -eq 'smartHost' -or ($Routing.validatingRelay -eq $true -and @($Routing.smartHosts).Count -gt 0)) {
         $list.Add([pscustomobject]@{
                 Name              = $names.Relay
                 Domain            = [string]$Routing.smartHostDomain
@@ -762,7 +765,7 @@ function Get-LsDesiredConnectors {
                 TlsAuthLevel      = [string]$Routing.smartHostTlsAuthLevel
             })
     }
-    else {
+    if ($Routing.mode -ne 'smartHost') {
         $list.Add([pscustomobject]@{
                 Name              = $names.DomainValidation
                 Domain            = [string]$Routing.domainValidationDomain

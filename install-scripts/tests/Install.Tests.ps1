@@ -106,6 +106,21 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $order[-1] | Should -Be 'Restart-LsService'
         }
 
+        It 'adds the Relay connector beside the others in connector mode when the smart hosts are validating relays' {
+            $config = New-LsTestConfig -Routing @{ smartHosts = @('relay1.contoso.test', 'relay2.contoso.test'); validatingRelay = $true }
+            Set-Content -LiteralPath (Join-Path $script:Published 'LinkSecure.config.json') -Value $config
+            Invoke-Install | Out-Null
+
+            $global:LsFake.Connectors.Count | Should -Be 4
+            $relay = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure Relay'
+            $relay.AddressSpaces | Should -Be @('SMTP:linksecure-relay.invalid;1')
+            $relay.DNSRoutingEnabled | Should -BeFalse
+            $relay.SmartHosts | Should -Be @('relay1.contoso.test', 'relay2.contoso.test')
+            $relay.RequireTLS | Should -BeTrue
+            $relay.TlsAuthLevel | Should -Be 'DomainValidation'
+            ($global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure DomainValidation') | Should -Not -BeNullOrEmpty
+        }
+
         It 'creates one Relay connector with smart hosts in smartHost mode' {
             $config = New-LsTestConfig -Routing @{ mode = 'smartHost'; smartHosts = @('relay1.contoso.test', 'relay2.contoso.test'); smartHostTlsAuthLevel = 'CertificateValidation' }
             Set-Content -LiteralPath (Join-Path $script:Published 'LinkSecure.config.json') -Value $config

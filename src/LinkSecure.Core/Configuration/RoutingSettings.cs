@@ -16,6 +16,7 @@ public sealed class RoutingSettings
     {
         "mode", "domainValidationDomain", "certificateValidationDomain", "encryptionOnlyDomain",
         "smartHostDomain", "smartHosts", "smartHostTlsAuthLevel", "sendConnectorPrefix", "allowUnauthenticatedRoutes",
+        "validatingRelay",
     };
 
     private static readonly string[] TlsAuthLevels = { "EncryptionOnly", "CertificateValidation", "DomainValidation" };
@@ -54,6 +55,17 @@ public sealed class RoutingSettings
     /// against passive eavesdroppers alone.</summary>
     public bool AllowUnauthenticatedRoutes { get; private set; }
 
+    /// <summary>Gets a value indicating whether <see cref="SmartHosts"/> are LinkSecure validating relays: Postfix with
+    /// <c>smtp_tls_policy_maps</c> from <c>linksecure policy-server</c>'s strict map, which enforces each recipient
+    /// domain's evidence (DANE, every MTA-STS name) itself (docs/relay.md). Then the relay route authenticates the
+    /// receiving server when Exchange authenticates the relay (<see cref="SmartHostTlsAuthLevel"/> DomainValidation), and
+    /// in connector mode it carries the recipients whose evidence the connectors cannot enforce.</summary>
+    public bool ValidatingRelay { get; private set; }
+
+    /// <summary>Gets a value indicating whether a validating relay can carry recipients: configured, with smart hosts,
+    /// and reached over a connector that authenticates it.</summary>
+    public bool HasValidatingRelay => ValidatingRelay && SmartHosts.Count > 0 && string.Equals(SmartHostTlsAuthLevel, "DomainValidation", StringComparison.Ordinal);
+
     /// <summary>Gets the prefix of the Send connector names the install scripts create.</summary>
     public string SendConnectorPrefix { get; private set; } = "ExchangeLinkSecure";
 
@@ -77,7 +89,18 @@ public sealed class RoutingSettings
             SmartHostTlsAuthLevel = reader.ReadEnum(element, path, "smartHostTlsAuthLevel", d.SmartHostTlsAuthLevel, TlsAuthLevels)!,
             SendConnectorPrefix = reader.ReadString(element, path, "sendConnectorPrefix", d.SendConnectorPrefix)!,
             AllowUnauthenticatedRoutes = reader.ReadBool(element, path, "allowUnauthenticatedRoutes", false),
+            ValidatingRelay = reader.ReadBool(element, path, "validatingRelay", false),
         };
+
+        if (settings.ValidatingRelay && settings.SmartHosts.Count == 0)
+        {
+            reader.Error(JsonDocumentReader.Child(path, "smartHosts"), "validatingRelay needs the relay's host names in smartHosts");
+        }
+
+        if (settings.ValidatingRelay && !string.Equals(settings.SmartHostTlsAuthLevel, "DomainValidation", StringComparison.Ordinal))
+        {
+            reader.Error(JsonDocumentReader.Child(path, "smartHostTlsAuthLevel"), "validatingRelay needs smartHostTlsAuthLevel DomainValidation: the relay must be authenticated for its checks to count");
+        }
 
         if (settings.Mode == RoutingMode.SmartHost && settings.SmartHosts.Count == 0)
         {

@@ -88,7 +88,9 @@ public sealed class SecureRoute
 
         if (routing.Mode == RoutingMode.SmartHost)
         {
-            return new SecureRoute(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, false, "the smart host receives no per-recipient TLS requirement from this server, so it is not known to enforce " + requirement);
+            return routing.HasValidatingRelay
+                ? Relay(requirement, routing)
+                : new SecureRoute(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, false, "the smart host receives no per-recipient TLS requirement from this server, so it is not known to enforce " + requirement);
         }
 
         if (requirement.PinsNames)
@@ -99,7 +101,15 @@ public sealed class SecureRoute
                 return new SecureRoute(SecureRouteKind.DomainValidation, routing.DomainValidationDomain, "DomainValidation", tlsDomain, true, "certificate must be valid for " + tlsDomain + " (" + reason + ")" + dane);
             }
 
-            return new SecureRoute(SecureRouteKind.CertificateValidation, routing.CertificateValidationDomain, "CertificateValidation", null, false, "the names " + string.Join(", ", requirement.MxPatterns) + " cannot be checked from Exchange: " + reason);
+            return routing.HasValidatingRelay
+                ? Relay(requirement, routing)
+                : new SecureRoute(SecureRouteKind.CertificateValidation, routing.CertificateValidationDomain, "CertificateValidation", null, false, "the names " + string.Join(", ", requirement.MxPatterns) + " cannot be checked from Exchange: " + reason);
+        }
+
+        if (routing.HasValidatingRelay)
+        {
+            // DANE, unusable TLSA, or no pinned name: the relay enforces what the connectors cannot (docs/relay.md).
+            return Relay(requirement, routing);
         }
 
         if (requirement.DaneRequired)
@@ -114,6 +124,13 @@ public sealed class SecureRoute
 
         return new SecureRoute(SecureRouteKind.CertificateValidation, routing.CertificateValidationDomain, "CertificateValidation", null, false, "no certificate name is pinned by authenticated evidence, so any publicly trusted certificate would pass");
     }
+
+    /// <summary>The validating relay's route: Exchange authenticates the relay (DomainValidation against its
+    /// certificate), and the relay's Postfix enforces the recipient domain's evidence from the strict policy map: DANE
+    /// (RFC 7672) as <c>dane-only</c>, pinned names as <c>secure match=</c>, otherwise a certificate valid for the
+    /// recipient domain (<c>secure</c>).</summary>
+    private static SecureRoute Relay(TlsRequirement requirement, RoutingSettings routing) =>
+        new(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, true, "the validating relay (" + string.Join(", ", routing.SmartHosts) + ") enforces " + requirement + " with Postfix's " + (requirement.DaneRequired ? "dane-only" : requirement.PinsNames ? "secure match=" : "secure (a certificate valid for the recipient domain)"));
 
     /// <inheritdoc />
     public override string ToString()

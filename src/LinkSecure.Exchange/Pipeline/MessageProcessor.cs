@@ -317,7 +317,6 @@ internal sealed class MessageProcessor
             }
         }
 
-        var useOverrideQueue = work.State.Settings.Routing.Mode == RoutingMode.SmartHost;
         foreach (var verdict in decision.Recipients)
         {
             var recipient = work.Undecided[verdict.Index].Key;
@@ -328,6 +327,8 @@ internal sealed class MessageProcessor
                 {
                     case Treatment.Secure:
                         var route = verdict.Decision.Route ?? throw new InvalidOperationException("A secure decision has no route.");
+                        // A smart-host route (the relay) queues by its own domain; the connectors by the recipient's.
+                        var useOverrideQueue = route.Kind == SecureRouteKind.SmartHost;
                         SetRoute(source, recipient, route.RoutingDomain, useOverrideQueue, route.TlsDomain);
                         RecipientMarks.Set(recipient, MarkKind.SecureApplied, now, route.RoutingDomain, useOverrideQueue, route.TlsDomain);
                         done.Add(recipient);

@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using System.IO;
 using System.Text;
 using LinkSecure.Core.Configuration;
@@ -115,5 +117,67 @@ public class SecureRouteTests
         Assert.Equal("451 4.7.5", EnhancedStatusCode.DnssecFailed.ToString());
         Assert.True(EnhancedStatusCode.RequiredLevelNotMet.IsPermanent);
         Assert.False(EnhancedStatusCode.LookupFailed.IsPermanent);
+    }
+
+    private const string Relay = """{ "routing": { "smartHosts": [ "relay1.contoso.example", "relay2.contoso.example" ], "validatingRelay": true } }""";
+
+    [Fact]
+    public void ValidatingRelay_CarriesWhatTheConnectorsCannotEnforce_AndAuthenticates()
+    {
+        // Arrange: DANE, several MX names no single TLS domain covers, unusable TLSA, nothing pinned.
+        var routing = Routing(Relay);
+        var requirements = new[]
+        {
+            new TlsRequirement(TlsMode.Dane),
+            new TlsRequirement(TlsMode.Pkix, new[] { "mx.one.example", "mx.other.example" }, "the MTA-STS policy"),
+            new TlsRequirement(TlsMode.EncryptOnly),
+            TlsRequirement.None,
+        };
+
+        // Act
+        var routes = requirements.Select(r => SecureRoute.Select(r, routing)).ToArray();
+
+        // Assert
+        Assert.All(routes, route =>
+        {
+            Assert.Equal(SecureRouteKind.SmartHost, route.Kind);
+            Assert.Equal("linksecure-relay.invalid", route.RoutingDomain);
+            Assert.True(route.Authenticates);
+        });
+        Assert.Contains("dane-only", routes[0].Note, StringComparison.Ordinal);
+        Assert.Contains("secure match=", routes[1].Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidatingRelay_LeavesASingleTlsDomainOnTheDomainValidationConnector()
+    {
+        // Act
+        var route = SecureRoute.Select(new TlsRequirement(TlsMode.Pkix, new[] { "mx1.example.net", "mx2.example.net" }, "the MTA-STS policy"), Routing(Relay));
+
+        // Assert
+        Assert.Equal(SecureRouteKind.DomainValidation, route.Kind);
+        Assert.NotNull(route.TlsDomain);
+    }
+
+    [Fact]
+    public void AGenericSmartHost_StillDoesNotAuthenticate()
+    {
+        // Act
+        var route = SecureRoute.Select(new TlsRequirement(TlsMode.Dane), Routing("""{ "routing": { "mode": "smartHost", "smartHosts": [ "relay.contoso.example" ] } }"""));
+
+        // Assert
+        Assert.False(route.Authenticates);
+    }
+
+    [Theory]
+    [InlineData("""{ "routing": { "validatingRelay": true } }""", "smartHosts")]
+    [InlineData("""{ "routing": { "smartHosts": [ "r.example" ], "validatingRelay": true, "smartHostTlsAuthLevel": "CertificateValidation" } }""", "smartHostTlsAuthLevel")]
+    public void ValidatingRelay_NeedsSmartHostsAndAnAuthenticatedHop(string json, string field)
+    {
+        // Act
+        var error = Assert.Throws<LinkSecure.Core.Database.DocumentException>(() => Routing(json));
+
+        // Assert
+        Assert.Contains(error.Errors, e => e.ToString().Contains(field, StringComparison.Ordinal));
     }
 }

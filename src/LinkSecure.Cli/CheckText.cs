@@ -129,6 +129,13 @@ internal static class CheckText
             text.Append("  route:     ").Append(TrustText.Route(route)).Append('\n');
         }
 
+        if (d.Profile is { } answered)
+        {
+            // What linksecure policy-server would answer Postfix for this domain (docs/relay.md).
+            text.Append("  relay:     linksecure map ").Append(Core.Relay.TlsPolicyMap.StrictAnswer(answered).Text.TrimEnd())
+                .Append("; postfix map ").Append(Core.Relay.TlsPolicyMap.CompatibleAnswer(answered).Text.TrimEnd()).Append('\n');
+        }
+
         if (TrustText.IsUnverifiable(d) && d.TechnicalDetail is { } why)
         {
             text.Append("  why:       ").Append(why).Append('\n');

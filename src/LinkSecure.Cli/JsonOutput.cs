@@ -52,6 +52,10 @@ internal static class JsonOutput
         if (d.Profile is { } profile)
         {
             WriteProfile(writer, "profile", profile);
+            writer.WriteStartObject("relayPolicy");
+            writer.WriteString("linksecure", Core.Relay.TlsPolicyMap.StrictAnswer(profile).Text.TrimEnd());
+            writer.WriteString("postfix", Core.Relay.TlsPolicyMap.CompatibleAnswer(profile).Text.TrimEnd());
+            writer.WriteEndObject();
         }
 
         writer.WriteEndObject();

@@ -42,6 +42,7 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         Assert.EndsWith("1/1 MX addresses TLS-authenticated", first);
         Assert.Contains("requires:  mx.postfix.test: MTA-STS: a certificate valid for mx.postfix.test, which matches the policy's mx names (RFC 8461 §4) [enforced policy] — met: TLS, certificate valid", output);
         Assert.Contains("route:     linksecure-dv.invalid, TlsAuthLevel DomainValidation, TLS domain *.postfix.test; authenticates the server: yes", output);
+        Assert.Contains("relay:     linksecure map OK secure match=.postfix.test servername=hostname; postfix map OK secure match=.postfix.test servername=hostname", output);
         Assert.Contains("evidence:  authenticated      MtaSts: policy id p1", output);
         Assert.Contains("DNSSEC:    MX RRset not DNSSEC-secure; DANE not checked", output);
         Assert.Contains("MTA-STS:   policy id p1 (fetched now): mode enforce, max_age 86400, mx *.postfix.test", output);
@@ -264,6 +265,7 @@ public class CheckCommandTests : IClassFixture<CheckFixture>
         Assert.True(requirement.GetProperty("met").GetBoolean());
         var route = domains[0].GetProperty("decision").GetProperty("route");
         Assert.Equal("DomainValidation", route.GetProperty("kind").GetString());
+        Assert.Equal("OK secure match=.postfix.test servername=hostname", domains[0].GetProperty("decision").GetProperty("relayPolicy").GetProperty("linksecure").GetString());
         Assert.True(route.GetProperty("authenticates").GetBoolean());
         Assert.Contains(domains[0].GetProperty("networkProfile").GetProperty("evidence").EnumerateArray(), e => e.GetProperty("source").GetString() == "MtaSts" && e.GetProperty("authenticated").GetBoolean() && e.GetProperty("supportsLevel").GetInt32() == 2);
 

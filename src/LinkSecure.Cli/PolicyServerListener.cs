@@ -14,6 +14,8 @@ namespace LinkSecure.Cli;
 /// </summary>
 internal sealed class PolicyServerListener
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly Socket socket;
     private readonly Func<Socket, Task> serve;
     private readonly ConcurrentDictionary<long, Task> connections = new();
@@ -77,6 +79,22 @@ internal sealed class PolicyServerListener
         }
     }
 
+    /// <summary>Runs <c>serve</c>; a fault it did not handle ends only that connection, and is logged.</summary>
+    private async Task ServeAsync(Socket client)
+    {
+        try
+        {
+            await serve(client).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // One connection's fault must never take the server down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            client.Dispose();
+            await log.WriteLineAsync($"linksecure policy-server: connection on {LocalEndPoint} failed: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+        }
+    }
+
     private async Task AcceptAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -101,13 +119,23 @@ internal sealed class PolicyServerListener
                     return;
                 }
 
-                // Out of descriptors or a connection reset before it was accepted: keep serving the others.
+                // Out of descriptors or a connection reset before it was accepted: keep serving the others, and do not
+                // spin while descriptors are short.
                 await log.WriteLineAsync($"linksecure policy-server: accept on {LocalEndPoint} failed: {ex.Message}").ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
             var id = Interlocked.Increment(ref nextId);
-            var task = Task.Run(() => serve(client), CancellationToken.None);
+            var task = Task.Run(() => ServeAsync(client), CancellationToken.None);
             connections[id] = task;
             _ = task.ContinueWith(_ => connections.TryRemove(id, out var _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }

@@ -244,6 +244,10 @@ public class PolicyServerTests
             {
                 return;
             }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                // Queued in the backlog as the listening socket closed: the next attempt is refused.
+            }
 
             await Task.Delay(10, harness.Token);
         }

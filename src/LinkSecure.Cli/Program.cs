@@ -27,7 +27,14 @@ public static class Program
 
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (PolicyServerCommand.IsInvoked(parse))
+            {
+                // The server drains in-flight answers on SIGTERM; the default 2 s would force exit 143 first.
+                invocation.ProcessTerminationTimeout = PolicyServerCommand.TerminationTimeout;
+            }
+
+            return await parse.InvokeAsync(invocation).ConfigureAwait(false);
         }
         catch (UsageException ex)
         {
@@ -46,6 +53,7 @@ public static class Program
         root.Subcommands.Add(new CheckCommand().Build());
         root.Subcommands.Add(new DbCommand().Build());
         root.Subcommands.Add(ConfigCommand.Build());
+        root.Subcommands.Add(new PolicyServerCommand().Build());
         return root;
     }
 }

@@ -46,6 +46,7 @@ public static class Program
         root.Subcommands.Add(new CheckCommand().Build());
         root.Subcommands.Add(new DbCommand().Build());
         root.Subcommands.Add(ConfigCommand.Build());
+        root.Subcommands.Add(new RelayCommand().Build());
         return root;
     }
 }

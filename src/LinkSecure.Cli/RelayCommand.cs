@@ -78,7 +78,7 @@ internal sealed class RelayCommand
     {
         var relay = new Command("relay", "The Postfix relay that delivers with validated DANE and MTA-STS (docs/relay.md).");
         var config = new Command("config", "Write main.cf and master.cf of a private Postfix instance that relays mail from the named Exchange servers only, with the TLS policy of each destination from 'linksecure policy-server'. The queue lifetime is the configuration's defer.maxDeferMinutes.\n\nExit codes: 0 written; 2 usage error (an empty or open --exchange list, a missing certificate, a bad value).");
-        common.AddTo(config);
+        config.Options.Add(common.Config);
         foreach (var option in new Option[] { output, listen, hostname, exchange, fingerprints, certificate, key, socketmap, queueDirectory, dataDirectory })
         {
             config.Options.Add(option);

@@ -54,6 +54,7 @@ public static class Program
         root.Subcommands.Add(new DbCommand().Build());
         root.Subcommands.Add(ConfigCommand.Build());
         root.Subcommands.Add(new PolicyServerCommand().Build());
+        root.Subcommands.Add(new RelayCommand().Build());
         return root;
     }
 }

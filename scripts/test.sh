@@ -48,6 +48,20 @@ if [ -f install-scripts/tests/run-tests.sh ]; then
   rm -f "$pester_log"
 fi
 
+if [ -f install-scripts/linux/tests/test-relay-scripts.sh ]; then
+  echo "== Linux relay install scripts (stand-ins for apt, systemctl and postfix)"
+  relay_log="$(mktemp)"
+  bash install-scripts/linux/tests/test-relay-scripts.sh 2>&1 | tee "$relay_log" || status=1
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$relay_log" | tail -n 1)
+  if [ -n "$line" ]; then
+    add_summary "$line"
+  else
+    echo "The relay script tests printed no summary line" >&2
+    status=1
+  fi
+  rm -f "$relay_log"
+fi
+
 if [ "$passed" -eq 0 ]; then
   echo "No test ran." >&2
   status=1

@@ -235,4 +235,5 @@ expect_contains "${CALLED}" "postmulti -i postfix-linksecure -e destroy"
 expect_lacks "${CALLED}" "apt-get"
 
 printf '%d tests, %d failures\n' "${TESTS}" "${FAILURES}"
+printf '%d passed, %d failed, 0 skipped\n' "$((TESTS - FAILURES))" "${FAILURES}"
 [[ "${FAILURES}" == 0 ]]

@@ -61,6 +61,28 @@ public sealed class TestCertificateAuthority : IDisposable
     public X509Certificate2 Issue(string dnsName, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null) =>
         Issue(new[] { dnsName }, notBefore, notAfter);
 
+    /// <summary>Issues a server certificate for a host name and writes it (with the root, as a chain) and its key as
+    /// PEM files <c>cert.pem</c> and <c>key.pem</c> in a folder, the key readable by its owner only.</summary>
+    /// <returns>The two paths.</returns>
+    public (string CertificateFile, string KeyFile) WriteServerPem(string hostName, string directory)
+    {
+        using var certificate = Issue(hostName);
+        var certFile = Path.Combine(directory, "cert.pem");
+        var keyFile = Path.Combine(directory, "key.pem");
+        File.WriteAllText(certFile, certificate.ExportCertificatePem() + "\n" + Root.ExportCertificatePem() + "\n");
+        using (var leafKey = certificate.GetECDsaPrivateKey()!)
+        {
+            File.WriteAllText(keyFile, leafKey.ExportPkcs8PrivateKeyPem() + "\n");
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return (certFile, keyFile);
+    }
+
     public void Dispose()
     {
         Root.Dispose();

@@ -155,19 +155,7 @@ public sealed class PostfixServer : IDisposable
         System.IO.Directory.CreateDirectory(ConfigDirectory);
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "queue"));
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "data"));
-        using var certificate = ca.Issue(HostName);
-        var certFile = Path.Combine(ConfigDirectory, "cert.pem");
-        var keyFile = Path.Combine(ConfigDirectory, "key.pem");
-        File.WriteAllText(certFile, certificate.ExportCertificatePem() + "\n" + ca.Root.ExportCertificatePem() + "\n");
-        using (var key = certificate.GetECDsaPrivateKey()!)
-        {
-            File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        var (certFile, keyFile) = ca.WriteServerPem(HostName, ConfigDirectory);
         var lines = new List<string>
         {
             "compatibility_level = 3.6",

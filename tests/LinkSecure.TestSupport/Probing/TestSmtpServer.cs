@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Security;
@@ -39,13 +40,25 @@ public sealed class SmtpBehaviour
 
     /// <summary>Delay between bytes of everything the server writes (a trickling server).</summary>
     public TimeSpan ByteDelay { get; init; }
+
+    /// <summary>Accept MAIL, RCPT and DATA (recorded in <see cref="TestSmtpServer.Messages"/>) instead of 502.</summary>
+    public bool AcceptMail { get; init; }
 }
+
+/// <summary>A message a <see cref="TestSmtpServer"/> accepted.</summary>
+/// <param name="OverTls">Whether the transaction ran after a completed STARTTLS handshake.</param>
+/// <param name="Sender">The MAIL FROM argument.</param>
+/// <param name="Recipients">The RCPT TO arguments.</param>
+/// <param name="Data">The message data without the terminating dot line, dot-stuffing removed.</param>
+public sealed record ReceivedSmtpMessage(bool OverTls, string Sender, IReadOnlyList<string> Recipients, string Data);
 
 /// <summary>
 /// A small SMTP server on 127.0.0.1 and a free port for the probe's fault cases: no STARTTLS, STARTTLS refused, broken
 /// handshake, any certificate (expired, wrong name, self-signed), REQUIRETLS and LINKSECURE after TLS, a connection
-/// dropped mid-EHLO, and a server that answers one byte at a time. It never accepts mail (MAIL gets 502) and logs the
-/// commands it received.
+/// dropped mid-EHLO, and a server that answers one byte at a time. It accepts mail only with
+/// <see cref="SmtpBehaviour.AcceptMail"/> (otherwise MAIL gets 502) and logs the commands it received. By default it
+/// listens on 127.0.0.1 and a free port; <see cref="Start(SmtpBehaviour, IPEndPoint)"/> binds a given address, such as
+/// 127.0.0.21:25 for a test MX.
 /// </summary>
 public sealed class TestSmtpServer : IDisposable
 {
@@ -53,10 +66,11 @@ public sealed class TestSmtpServer : IDisposable
     private readonly SmtpBehaviour behaviour;
     private readonly CancellationTokenSource stop = new();
 
-    private TestSmtpServer(SmtpBehaviour behaviour)
+    private TestSmtpServer(SmtpBehaviour behaviour, IPEndPoint endpoint)
     {
         this.behaviour = behaviour;
-        listener = new TcpListener(IPAddress.Loopback, 0);
+        listener = new TcpListener(endpoint);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         listener.Start();
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _ = Task.Run(AcceptLoopAsync);
@@ -67,7 +81,13 @@ public sealed class TestSmtpServer : IDisposable
     /// <summary>Gets every command received, in order, from every connection.</summary>
     public ConcurrentQueue<string> Commands { get; } = new();
 
-    public static TestSmtpServer Start(SmtpBehaviour behaviour) => new(behaviour);
+    /// <summary>Gets every message accepted (with <see cref="SmtpBehaviour.AcceptMail"/>), in order.</summary>
+    public ConcurrentQueue<ReceivedSmtpMessage> Messages { get; } = new();
+
+    public static TestSmtpServer Start(SmtpBehaviour behaviour) => new(behaviour, new IPEndPoint(IPAddress.Loopback, 0));
+
+    /// <summary>Starts a server on a given address and port (port 0 picks a free one).</summary>
+    public static TestSmtpServer Start(SmtpBehaviour behaviour, IPEndPoint endpoint) => new(behaviour, endpoint);
 
     public void Dispose()
     {
@@ -115,6 +135,8 @@ public sealed class TestSmtpServer : IDisposable
         var reader = new LineReader(stream);
         await WriteAsync(stream, behaviour.Banner + "\r\n");
         var secure = false;
+        string? sender = null;
+        var recipients = new List<string>();
         while (true)
         {
             var line = await reader.ReadLineAsync(stop.Token);
@@ -171,7 +193,49 @@ public sealed class TestSmtpServer : IDisposable
                     }, stop.Token);
                     stream = ssl;
                     reader = new LineReader(stream);
+
+                    // RFC 3207 §4.2: the server discards what it learnt before TLS.
+                    sender = null;
+                    recipients.Clear();
                     secure = true;
+                    break;
+
+                case "MAIL" when behaviour.AcceptMail:
+                    sender = line.Substring(line.IndexOf(':', StringComparison.Ordinal) + 1).Trim();
+                    recipients.Clear();
+                    await WriteAsync(stream, "250 2.1.0 Ok\r\n");
+                    break;
+
+                case "RCPT" when behaviour.AcceptMail && sender is not null:
+                    recipients.Add(line.Substring(line.IndexOf(':', StringComparison.Ordinal) + 1).Trim());
+                    await WriteAsync(stream, "250 2.1.5 Ok\r\n");
+                    break;
+
+                case "DATA" when behaviour.AcceptMail && sender is not null && recipients.Count > 0:
+                    // RFC 5321 §4.1.1.4 and §4.5.2: the data ends with a line holding one dot; a leading dot is stuffing.
+                    await WriteAsync(stream, "354 End data with <CR><LF>.<CR><LF>\r\n");
+                    var data = new StringBuilder();
+                    string? dataLine;
+                    while ((dataLine = await reader.ReadLineAsync(stop.Token)) is not null && dataLine != ".")
+                    {
+                        data.Append(dataLine.StartsWith('.') ? dataLine.Substring(1) : dataLine).Append("\r\n");
+                    }
+
+                    if (dataLine is null)
+                    {
+                        return;
+                    }
+
+                    Messages.Enqueue(new ReceivedSmtpMessage(secure, sender, recipients.ToArray(), data.ToString()));
+                    sender = null;
+                    recipients.Clear();
+                    await WriteAsync(stream, "250 2.0.0 Ok: queued\r\n");
+                    break;
+
+                case "RSET" when behaviour.AcceptMail:
+                    sender = null;
+                    recipients.Clear();
+                    await WriteAsync(stream, "250 2.0.0 Ok\r\n");
                     break;
 
                 case "QUIT":

@@ -321,9 +321,17 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
         foreach (var (host, octet, certificate) in servers)
         {
             records.Add(host + " IN A 127.0.0." + octet);
-            exchangers[host] = TestSmtpServer.Start(
-                new SmtpBehaviour { HostName = host + "." + Zone, Banner = "220 " + host + "." + Zone + " ESMTP test MX", Certificate = certificate, AcceptMail = true },
-                new IPEndPoint(IPAddress.Parse("127.0.0." + octet), 25));
+            var endpoint = new IPEndPoint(IPAddress.Parse("127.0.0." + octet), 25);
+            try
+            {
+                exchangers[host] = TestSmtpServer.Start(
+                    new SmtpBehaviour { HostName = host + "." + Zone, Banner = "220 " + host + "." + Zone + " ESMTP test MX", Certificate = certificate, AcceptMail = true },
+                    endpoint);
+            }
+            catch (SocketException ex)
+            {
+                throw new InvalidOperationException("The test MX " + host + " cannot listen on " + endpoint + " (is another MTA bound to port 25 on all addresses?): " + ex.Message, ex);
+            }
         }
 
         resolver = await SignedZoneResolver.StartAsync(Zone, records, ResolverEndpoint);
@@ -438,8 +446,10 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
             "inet_protocols=ipv4",
             "dnssec_probe=ns:" + Zone);
         Run(PostfixCommand, "-c", ConfigDirectory, "check");
-        RunInNamespace("start");
+
+        // Set first: a start that fails half-way still gets a stop.
         postfixStarted = true;
+        RunInNamespace("start");
     }
 
     /// <summary>Runs <c>postfix -c DIR COMMAND</c> in a new mount namespace where /etc/resolv.conf is the test's file;

@@ -359,6 +359,7 @@ try {
                     Confirm           = $false
                 }
                 if (-not $desired.DNSRoutingEnabled) { $parameters['SmartHosts'] = @($desired.SmartHosts) }
+                if (Get-LsPropertyValue -InputObject $desired -Name 'TlsDomain') { $parameters['TlsDomain'] = $desired.TlsDomain }
                 if ($sourceServers.Count -gt 0) { $parameters['SourceTransportServers'] = $sourceServers }
                 $detail = 'New-SendConnector: {0}, RequireTLS, TlsAuthLevel {1}, {2}' -f $desired.Domain, $desired.TlsAuthLevel, $(if ($desired.DNSRoutingEnabled) { 'DNS routing' } else { 'smart hosts ' + ($desired.SmartHosts -join ', ') })
                 [void](Invoke-Change "Send connector" $desired.Name $detail { New-SendConnector @parameters | Out-Null })

@@ -504,6 +504,7 @@ $script:RoutingDefaults = [ordered]@{
     smartHostTlsAuthLevel  = 'DomainValidation'
     sendConnectorPrefix    = 'ExchangeLinkSecure'
     validatingRelay        = $false
+    smartHostTlsDomain     = $null
 }
 
 function Remove-LsJsonComment {
@@ -763,6 +764,7 @@ function Get-LsDesiredConnectors {
                 SmartHosts        = @($Routing.smartHosts)
                 RequireTLS        = $true
                 TlsAuthLevel      = [string]$Routing.smartHostTlsAuthLevel
+                TlsDomain         = $(if ($Routing.smartHostTlsDomain) { [string]$Routing.smartHostTlsDomain } else { $null })
             })
     }
     if ($Routing.mode -ne 'smartHost') {
@@ -865,6 +867,11 @@ function Compare-LsSendConnector {
     if ([bool](Get-LsPropertyValue -InputObject $Existing -Name 'IgnoreSTARTTLS' -Default $false)) {
         $differences.Add('IgnoreSTARTTLS')
         $parameters['IgnoreSTARTTLS'] = $false
+    }
+    $desiredTlsDomain = Get-LsPropertyValue -InputObject $Desired -Name 'TlsDomain'
+    if ($desiredTlsDomain -and [string](Get-LsPropertyValue -InputObject $Existing -Name 'TlsDomain') -ne $desiredTlsDomain) {
+        $differences.Add('TlsDomain')
+        $parameters['TlsDomain'] = $desiredTlsDomain
     }
     $tls = [string](Get-LsPropertyValue -InputObject $Existing -Name 'TlsAuthLevel')
     if ($tls -ne $Desired.TlsAuthLevel) {

@@ -107,7 +107,7 @@ Describe 'Install-LinkSecureAgent.ps1' {
         }
 
         It 'adds the Relay connector beside the others in connector mode when the smart hosts are validating relays' {
-            $config = New-LsTestConfig -Routing @{ smartHosts = @('relay1.contoso.test', 'relay2.contoso.test'); validatingRelay = $true }
+            $config = New-LsTestConfig -Routing @{ smartHosts = @('relay1.contoso.test', 'relay2.contoso.test'); validatingRelay = $true; smartHostTlsDomain = 'relay.contoso.test' }
             Set-Content -LiteralPath (Join-Path $script:Published 'LinkSecure.config.json') -Value $config
             Invoke-Install | Out-Null
 
@@ -118,6 +118,7 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $relay.SmartHosts | Should -Be @('relay1.contoso.test', 'relay2.contoso.test')
             $relay.RequireTLS | Should -BeTrue
             $relay.TlsAuthLevel | Should -Be 'DomainValidation'
+            $relay.TlsDomain | Should -Be 'relay.contoso.test'
             ($global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure DomainValidation') | Should -Not -BeNullOrEmpty
         }
 

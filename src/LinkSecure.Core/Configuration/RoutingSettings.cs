@@ -16,7 +16,7 @@ public sealed class RoutingSettings
     {
         "mode", "domainValidationDomain", "certificateValidationDomain", "encryptionOnlyDomain",
         "smartHostDomain", "smartHosts", "smartHostTlsAuthLevel", "sendConnectorPrefix", "allowUnauthenticatedRoutes",
-        "validatingRelay",
+        "validatingRelay", "smartHostTlsDomain",
     };
 
     private static readonly string[] TlsAuthLevels = { "EncryptionOnly", "CertificateValidation", "DomainValidation" };
@@ -55,6 +55,10 @@ public sealed class RoutingSettings
     /// against passive eavesdroppers alone.</summary>
     public bool AllowUnauthenticatedRoutes { get; private set; }
 
+    /// <summary>Gets the name the relay connector checks the relay's certificate against (<c>TlsDomain</c> of the
+    /// DomainValidation smart-host connector); required with <see cref="ValidatingRelay"/>.</summary>
+    public string? SmartHostTlsDomain { get; private set; }
+
     /// <summary>Gets a value indicating whether <see cref="SmartHosts"/> are LinkSecure validating relays: Postfix with
     /// <c>smtp_tls_policy_maps</c> from <c>linksecure policy-server</c>'s strict map, which enforces each recipient
     /// domain's evidence (DANE, every MTA-STS name) itself (docs/relay.md). Then the relay route authenticates the
@@ -64,7 +68,7 @@ public sealed class RoutingSettings
 
     /// <summary>Gets a value indicating whether a validating relay can carry recipients: configured, with smart hosts,
     /// and reached over a connector that authenticates it.</summary>
-    public bool HasValidatingRelay => ValidatingRelay && SmartHosts.Count > 0 && string.Equals(SmartHostTlsAuthLevel, "DomainValidation", StringComparison.Ordinal);
+    public bool HasValidatingRelay => ValidatingRelay && SmartHosts.Count > 0 && SmartHostTlsDomain is not null && string.Equals(SmartHostTlsAuthLevel, "DomainValidation", StringComparison.Ordinal);
 
     /// <summary>Gets the prefix of the Send connector names the install scripts create.</summary>
     public string SendConnectorPrefix { get; private set; } = "ExchangeLinkSecure";
@@ -90,7 +94,13 @@ public sealed class RoutingSettings
             SendConnectorPrefix = reader.ReadString(element, path, "sendConnectorPrefix", d.SendConnectorPrefix)!,
             AllowUnauthenticatedRoutes = reader.ReadBool(element, path, "allowUnauthenticatedRoutes", false),
             ValidatingRelay = reader.ReadBool(element, path, "validatingRelay", false),
+            SmartHostTlsDomain = reader.ReadString(element, path, "smartHostTlsDomain", null) is { Length: > 0 } tlsDomain ? tlsDomain.Trim().TrimEnd('.').ToLowerInvariant() : null,
         };
+
+        if (settings.ValidatingRelay && settings.SmartHostTlsDomain is null)
+        {
+            reader.Error(JsonDocumentReader.Child(path, "smartHostTlsDomain"), "validatingRelay needs the name on the relay's certificate in smartHostTlsDomain (the connector's TlsDomain), so that Exchange authenticates the relay");
+        }
 
         if (settings.ValidatingRelay && settings.SmartHosts.Count == 0)
         {

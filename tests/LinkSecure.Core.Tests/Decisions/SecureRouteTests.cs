@@ -119,7 +119,7 @@ public class SecureRouteTests
         Assert.False(EnhancedStatusCode.LookupFailed.IsPermanent);
     }
 
-    private const string Relay = """{ "routing": { "smartHosts": [ "relay1.contoso.example", "relay2.contoso.example" ], "validatingRelay": true } }""";
+    private const string Relay = """{ "routing": { "smartHosts": [ "relay1.contoso.example", "relay2.contoso.example" ], "validatingRelay": true, "smartHostTlsDomain": "relay.contoso.example" } }""";
 
     [Fact]
     public void ValidatingRelay_CarriesWhatTheConnectorsCannotEnforce_AndAuthenticates()
@@ -171,7 +171,8 @@ public class SecureRouteTests
 
     [Theory]
     [InlineData("""{ "routing": { "validatingRelay": true } }""", "smartHosts")]
-    [InlineData("""{ "routing": { "smartHosts": [ "r.example" ], "validatingRelay": true, "smartHostTlsAuthLevel": "CertificateValidation" } }""", "smartHostTlsAuthLevel")]
+    [InlineData("""{ "routing": { "smartHosts": [ "r.example" ], "validatingRelay": true, "smartHostTlsDomain": "r.example", "smartHostTlsAuthLevel": "CertificateValidation" } }""", "smartHostTlsAuthLevel")]
+    [InlineData("""{ "routing": { "smartHosts": [ "r.example" ], "validatingRelay": true } }""", "smartHostTlsDomain")]
     public void ValidatingRelay_NeedsSmartHostsAndAnAuthenticatedHop(string json, string field)
     {
         // Act

@@ -61,13 +61,17 @@ public sealed class TestPolicyServer : IAsyncDisposable
     /// <summary>Gets or sets a delay before every response (benchmarks).</summary>
     public TimeSpan Delay { get; set; }
 
-    public static async Task<TestPolicyServer> StartAsync(TestCertificateAuthority ca)
+    public static Task<TestPolicyServer> StartAsync(TestCertificateAuthority ca) => StartAsync(ca, new IPEndPoint(IPAddress.Loopback, 0));
+
+    /// <summary>Starts the server on a given address (the benchmarks' port 443 on a loopback address, for a client
+    /// that cannot be told another port); port 0 picks a free one.</summary>
+    public static async Task<TestPolicyServer> StartAsync(TestCertificateAuthority ca, IPEndPoint endpoint)
     {
         var server = new TestPolicyServer(ca);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(options =>
         {
-            options.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            options.Listen(endpoint, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 ServerCertificateSelector = (_, name) => server.CertificateFor(name ?? "localhost"),
             }));

@@ -28,78 +28,77 @@ public sealed class RelayEndToEndTests : IClassFixture<RelayEndToEndFixture>
     [Fact]
     public async Task DaneDomain_MatchingTlsa_DeliveredOverTls()
     {
-        // Arrange
-        var marker = Marker();
-        var recipient = "user-" + marker + "@dane-good." + RelayEndToEndFixture.Zone;
-        using var timeout = new CancellationTokenSource(Bound);
-
-        // Act
-        await relay.SubmitAsync(recipient, marker, timeout.Token);
-        var message = await DeliveredAsync("mx-a", marker, timeout.Token);
-        var line = await StatusLineAsync(recipient, timeout.Token);
-
-        // Assert
-        Assert.True(message.OverTls, "mx-a received the message without TLS");
-        Assert.Contains("<" + recipient + ">", message.Recipients);
-        Assert.Contains("status=sent", line, StringComparison.Ordinal);
-        AssertAuthenticated("mx-a");
-        AssertNothingInPlaintext();
+        // Arrange, Act and Assert: RFC 7672 §3.1 — a TLSA 3 1 1 record matches the MX's key.
+        await AssertDeliveredOverTlsAsync("dane-good", "mx-a", "mx-a");
     }
 
     [Fact]
     public async Task DaneDomain_TlsaMismatch_DeferredAndNoDataSent()
     {
-        // Arrange
-        var recipient = "user-" + Marker() + "@dane-bad." + RelayEndToEndFixture.Zone;
-        using var timeout = new CancellationTokenSource(Bound);
-
-        // Act
-        await relay.SubmitAsync(recipient, Marker(), timeout.Token);
-        var line = await StatusLineAsync(recipient, timeout.Token);
-
-        // Assert: RFC 7672 §2.2 — no TLSA record matches, so the relay defers (RFC 3463 4.7.5, cryptographic failure).
-        AssertDeferredForTls(line);
+        // Arrange, Act and Assert: RFC 7672 §2.2 — no TLSA record matches, so the relay defers (RFC 3463 4.7.5,
+        // cryptographic failure).
+        await AssertDeferredForTlsAsync("dane-bad", "mx-b");
         Assert.Contains("no matching DANE TLSA records", relay.MailLog(), StringComparison.Ordinal);
-        Assert.Contains(recipient, relay.Queue(), StringComparison.Ordinal);
-        AssertNeverSawData("mx-b");
-        AssertNothingInPlaintext();
     }
 
     [Fact]
     public async Task PinnedDomain_CertificateForPinnedMx_DeliveredOverTls()
     {
-        // Arrange
-        var marker = Marker();
-        var recipient = "user-" + marker + "@pinned." + RelayEndToEndFixture.Zone;
-        using var timeout = new CancellationTokenSource(Bound);
-
-        // Act
-        await relay.SubmitAsync(recipient, marker, timeout.Token);
-        var message = await DeliveredAsync("mx-c", marker, timeout.Token);
-        var line = await StatusLineAsync(recipient, timeout.Token);
-
-        // Assert
-        Assert.True(message.OverTls, "mx-c received the message without TLS");
-        Assert.Contains("status=sent", line, StringComparison.Ordinal);
-        AssertAuthenticated("mx-c");
-        AssertNothingInPlaintext();
+        // Arrange, Act and Assert: the override pins mx-c's name, and its test-CA certificate is for that name.
+        await AssertDeliveredOverTlsAsync("pinned", "mx-c", "mx-c");
     }
 
     [Fact]
     public async Task NoEvidence_CertificateNotValidForDomain_DeferredAndNoDataSent()
     {
+        // Arrange, Act and Assert: the policy is plain "secure", so the certificate must be valid for the domain
+        // (RFC 6125 §6); it is not.
+        await AssertDeferredForTlsAsync("plain", "mx-d");
+    }
+
+    [Fact]
+    public async Task MtaStsEnforce_CertificateForPolicyMx_DeliveredOverTls()
+    {
+        // Arrange, Act and Assert: RFC 8461 §4.1 — the MX is a name of the enforce policy and its certificate is valid
+        // for that name.
+        await AssertDeliveredOverTlsAsync("sts", "mx-e", "mx-e.sts");
+        Assert.Contains("secure match=mx-e.sts." + RelayEndToEndFixture.Zone + " servername=hostname", relay.PolicyServerLog(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MtaStsEnforce_CertificateOutsidePolicyNames_DeferredAndNoDataSent()
+    {
+        // Arrange, Act and Assert: RFC 8461 §4.2 — under enforce, an MX whose certificate does not match a policy name
+        // gets no mail.
+        await AssertDeferredForTlsAsync("sts-bad", "mx-f");
+        Assert.Contains("secure match=mx-f.sts-bad." + RelayEndToEndFixture.Zone + " servername=hostname", relay.PolicyServerLog(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PermanentRecipientFailure_DsnDeliveredToSender()
+    {
         // Arrange
-        var recipient = "user-" + Marker() + "@plain." + RelayEndToEndFixture.Zone;
+        var marker = Marker();
+        var sender = "sender-" + marker + "@sender." + RelayEndToEndFixture.Zone;
+        var recipient = RelayEndToEndFixture.UnknownUserPrefix + marker + "@dane-good." + RelayEndToEndFixture.Zone;
         using var timeout = new CancellationTokenSource(Bound);
 
         // Act
-        await relay.SubmitAsync(recipient, Marker(), timeout.Token);
+        await relay.SubmitAsync(sender, recipient, marker, timeout.Token);
         var line = await StatusLineAsync(recipient, timeout.Token);
+        var dsn = await DeliveredAsync("exchange", recipient, timeout.Token);
 
-        // Assert: the policy is plain "secure", so the certificate must be valid for the domain (RFC 6125 §6); it is not.
-        AssertDeferredForTls(line);
-        Assert.Contains(recipient, relay.Queue(), StringComparison.Ordinal);
-        AssertNeverSawData("mx-d");
+        // Assert: RFC 3461 §6 and RFC 3464 — a null-sender multipart/report naming the recipient and its 5.1.1 status.
+        Assert.Contains("status=bounced", line, StringComparison.Ordinal);
+        Assert.Contains("dsn=5.1.1", line, StringComparison.Ordinal);
+        Assert.True(dsn.OverTls, "the sender's exchange received the DSN without TLS");
+        Assert.Equal("<>", dsn.Sender.Split(' ')[0]);
+        Assert.Contains("<" + sender + ">", dsn.Recipients);
+        Assert.Contains("multipart/report", dsn.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("report-type=delivery-status", dsn.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Final-Recipient: rfc822; " + recipient, dsn.Data, StringComparison.Ordinal);
+        Assert.Contains("Status: 5.1.1", dsn.Data, StringComparison.Ordinal);
+        Assert.Contains("Action: failed", dsn.Data, StringComparison.Ordinal);
         AssertNothingInPlaintext();
     }
 
@@ -140,10 +139,40 @@ public sealed class RelayEndToEndTests : IClassFixture<RelayEndToEndFixture>
         throw new Xunit.Sdk.XunitException("The relay logged no delivery status for " + recipient + " within " + Bound.TotalSeconds + " s.\n" + relay.Diagnostics());
     }
 
-    private static void AssertDeferredForTls(string line)
+    /// <summary>Submits a message for a user at the domain (a label of the test zone) and asserts the MX received it over
+    /// TLS, the relay logged it sent, and Postfix verified the MX (named by its host relative to the zone).</summary>
+    private async Task AssertDeliveredOverTlsAsync(string domain, string exchanger, string host)
     {
+        var marker = Marker();
+        var recipient = "user-" + marker + "@" + domain + "." + RelayEndToEndFixture.Zone;
+        using var timeout = new CancellationTokenSource(Bound);
+
+        await relay.SubmitAsync(recipient, marker, timeout.Token);
+        var message = await DeliveredAsync(exchanger, marker, timeout.Token);
+        var line = await StatusLineAsync(recipient, timeout.Token);
+
+        Assert.True(message.OverTls, exchanger + " received the message without TLS");
+        Assert.Contains("<" + recipient + ">", message.Recipients);
+        Assert.Contains("status=sent", line, StringComparison.Ordinal);
+        AssertAuthenticated(host);
+        AssertNothingInPlaintext();
+    }
+
+    /// <summary>Submits a message for a user at the domain (a label of the test zone) and asserts the relay deferred it
+    /// for TLS (RFC 3463 4.7.5), kept it queued, and never sent DATA to the domain's MX.</summary>
+    private async Task AssertDeferredForTlsAsync(string domain, string exchanger)
+    {
+        var recipient = "user-" + Marker() + "@" + domain + "." + RelayEndToEndFixture.Zone;
+        using var timeout = new CancellationTokenSource(Bound);
+
+        await relay.SubmitAsync(recipient, Marker(), timeout.Token);
+        var line = await StatusLineAsync(recipient, timeout.Token);
+
         Assert.Contains("dsn=4.7.5", line, StringComparison.Ordinal);
         Assert.Contains("status=deferred", line, StringComparison.Ordinal);
+        Assert.Contains(recipient, relay.Queue(), StringComparison.Ordinal);
+        AssertNeverSawData(exchanger);
+        AssertNothingInPlaintext();
     }
 
     /// <summary>Postfix logs "Verified" only when the peer authenticated (DANE or PKIX with a matching name).</summary>

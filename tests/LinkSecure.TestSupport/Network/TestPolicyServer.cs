@@ -40,7 +40,7 @@ public sealed class PolicyResponse
 }
 
 /// <summary>
-/// A real HTTPS server (Kestrel) on 127.0.0.1 and a free port that serves MTA-STS policies per host name, with a
+/// A real HTTPS server (Kestrel) on 127.0.0.1 and a free port (or a given address and port) that serves MTA-STS policies per host name, with a
 /// certificate per SNI name issued by the test CA, or one the test sets (wrong name, expired).
 /// </summary>
 public sealed class TestPolicyServer : IAsyncDisposable
@@ -63,8 +63,10 @@ public sealed class TestPolicyServer : IAsyncDisposable
 
     public static Task<TestPolicyServer> StartAsync(TestCertificateAuthority ca) => StartAsync(ca, new IPEndPoint(IPAddress.Loopback, 0));
 
-    /// <summary>Starts the server on a given address (the benchmarks' port 443 on a loopback address, for a client
-    /// that cannot be told another port); port 0 picks a free one.</summary>
+    /// <summary>Starts the server on a given address and port (port 443 of a loopback address, for a client that
+    /// connects to the policy host's A record on the standard port, RFC 8461 §3.3).</summary>
+    /// <param name="ca">Issues the certificate for each SNI name.</param>
+    /// <param name="endpoint">The address and port to listen on; port 0 picks a free one.</param>
     public static async Task<TestPolicyServer> StartAsync(TestCertificateAuthority ca, IPEndPoint endpoint)
     {
         var server = new TestPolicyServer(ca);

@@ -43,6 +43,10 @@ public sealed class SmtpBehaviour
 
     /// <summary>Accept MAIL, RCPT and DATA (recorded in <see cref="TestSmtpServer.Messages"/>) instead of 502.</summary>
     public bool AcceptMail { get; init; }
+
+    /// <summary>Gets a test of the RCPT argument (with its angle brackets): a recipient it matches is refused with
+    /// 550 5.1.1 (RFC 3463 §3.2, bad destination mailbox address), a permanent failure.</summary>
+    public Func<string, bool>? RejectRecipient { get; init; }
 }
 
 /// <summary>A message a <see cref="TestSmtpServer"/> accepted.</summary>
@@ -207,7 +211,14 @@ public sealed class TestSmtpServer : IDisposable
                     break;
 
                 case "RCPT" when behaviour.AcceptMail && sender is not null:
-                    recipients.Add(line.Substring(line.IndexOf(':', StringComparison.Ordinal) + 1).Trim());
+                    var recipient = line.Substring(line.IndexOf(':', StringComparison.Ordinal) + 1).Trim();
+                    if (behaviour.RejectRecipient?.Invoke(recipient) == true)
+                    {
+                        await WriteAsync(stream, "550 5.1.1 " + recipient + ": Recipient address rejected: User unknown\r\n");
+                        break;
+                    }
+
+                    recipients.Add(recipient);
                     await WriteAsync(stream, "250 2.1.5 Ok\r\n");
                     break;
 

@@ -22,23 +22,31 @@ namespace LinkSecure.TestSupport.Relay;
 
 /// <summary>
 /// The whole relay chain on loopback (docs/relay.md): a signed zone served by NSD and validated by unbound on
-/// 127.0.0.53:53; four test MX servers on port 25 of 127.0.0.21 to .24; <c>linksecure policy-server</c> as a child
-/// process of the built CLI (<c>linksecure.dll</c> next to the test assembly, so the test project references
-/// LinkSecure.Cli); and a private Postfix instance configured by <see cref="PostfixRelayConfig"/>, started in its own
-/// mount namespace whose /etc/resolv.conf names only the validating unbound (with <c>trust-ad</c>, so glibc passes the
-/// AD bit to Postfix's DANE code). Needs root, ports 25 and 53 free on those addresses, and the Debian packages
-/// postfix, unbound, nsd, bind9-utils and util-linux (unshare).
+/// 127.0.0.53:53; seven test SMTP servers on port 25 of 127.0.0.21 to .27; an MTA-STS policy host on 127.0.0.28:443;
+/// <c>linksecure policy-server</c> as a child process of the built CLI (<c>linksecure.dll</c> next to the test assembly, so
+/// the test project references LinkSecure.Cli); and a private Postfix instance configured by
+/// <see cref="PostfixRelayConfig"/>, started in its own mount namespace whose /etc/resolv.conf names only the
+/// validating unbound (with <c>trust-ad</c>, so glibc passes the AD bit to Postfix's DANE code). Needs root, ports 25,
+/// 53 and 443 free on those addresses, and the Debian packages postfix, unbound, nsd, bind9-utils and util-linux
+/// (unshare).
 /// </summary>
 /// <remarks>
 /// The domains: <c>dane-good</c> (MX mx-a, a matching TLSA 3 1 1 of its self-signed certificate), <c>dane-bad</c>
 /// (MX mx-b, a TLSA that matches nothing), <c>pinned</c> (MX mx-c, a test-CA certificate for mx-c's name, pinned by a
-/// configuration override) and <c>plain</c> (MX mx-d, a test-CA certificate for a name that is neither the domain nor
-/// the MX).
+/// configuration override), <c>plain</c> (MX mx-d, a test-CA certificate for a name that is neither the domain nor
+/// the MX), <c>sts</c> (MTA-STS enforce naming mx-e, whose test-CA certificate is for its name), <c>sts-bad</c>
+/// (MTA-STS enforce naming mx-f, whose test-CA certificate is for another name) and <c>sender</c> (MX exchange, a test
+/// "Exchange" at 127.0.0.27 that accepts the relay's DSNs). mx-a refuses every recipient whose local part starts with
+/// <c>unknown-</c> with 550 5.1.1. The MTA-STS policy hosts resolve to 127.0.0.28, where a
+/// <see cref="TestPolicyServer"/> listens on port 443.
 /// </remarks>
 public sealed class RelayEndToEndFixture : IAsyncLifetime
 {
     /// <summary>The signed test zone.</summary>
     public const string Zone = "relay-e2e.example";
+
+    /// <summary>The local-part prefix of recipients mx-a refuses with 550 5.1.1.</summary>
+    public const string UnknownUserPrefix = "unknown-";
 
     /// <summary>The address of the validating resolver: the one Postfix's resolv.conf names.</summary>
     public static readonly IPEndPoint ResolverEndpoint = new(IPAddress.Parse("127.0.0.53"), 53);
@@ -47,6 +55,7 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
     private const string PostqueueCommand = "/usr/sbin/postqueue";
     private const string PostconfCommand = "/usr/sbin/postconf";
     private const string UnshareCommand = "/usr/bin/unshare";
+    private const string PolicyHostAddress = "127.0.0.28";
     private const string ResolvConf = "nameserver 127.0.0.53\noptions edns0 trust-ad\n";
 
     private readonly TestCertificateAuthority ca = new("LinkSecure Relay Test CA");
@@ -54,6 +63,7 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
     private readonly StringBuilder policyServerLog = new();
     private readonly List<X509Certificate2> certificates = new();
     private SignedZoneResolver? resolver;
+    private TestPolicyServer? stsPolicies;
     private Process? policyServer;
     private bool postfixStarted;
 
@@ -66,7 +76,7 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
     /// <summary>Gets the policy server's socketmap port (127.0.0.1).</summary>
     public int SocketmapPort { get; private set; }
 
-    /// <summary>Gets the test MX servers by their first label: mx-a, mx-b, mx-c, mx-d.</summary>
+    /// <summary>Gets the test MX servers by their first label: mx-a to mx-f, and exchange (the sender's domain).</summary>
     public IReadOnlyDictionary<string, TestSmtpServer> Exchangers => exchangers;
 
     private string ConfigDirectory => Path.Combine(Directory, "etc");
@@ -87,6 +97,15 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
 
         return "--- relay maillog\n" + (File.Exists(maillog) ? File.ReadAllText(maillog) : "(none)") +
             "\n--- policy server\n" + server + "\n--- resolver\n" + (resolver?.Log ?? "(not started)");
+    }
+
+    /// <summary>Gets what the policy server wrote so far (with <c>--log-lookups</c>, every lookup and its answer).</summary>
+    public string PolicyServerLog()
+    {
+        lock (policyServerLog)
+        {
+            return policyServerLog.ToString();
+        }
     }
 
     /// <summary>Gets the relay's maillog (empty before the first line).</summary>
@@ -124,7 +143,16 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
     /// <param name="recipient">The envelope recipient.</param>
     /// <param name="marker">A unique text placed in the subject and body, to find the message at the MX.</param>
     /// <param name="cancellationToken">Bounds the submission.</param>
-    public async Task SubmitAsync(string recipient, string marker, CancellationToken cancellationToken)
+    public Task SubmitAsync(string recipient, string marker, CancellationToken cancellationToken) =>
+        SubmitAsync("sender@exchange.test", recipient, marker, cancellationToken);
+
+    /// <summary>Submits one message from a given envelope sender (where the relay sends its DSNs) and returns once the
+    /// relay has queued it.</summary>
+    /// <param name="sender">The envelope sender and From address.</param>
+    /// <param name="recipient">The envelope recipient.</param>
+    /// <param name="marker">A unique text placed in the subject and body.</param>
+    /// <param name="cancellationToken">Bounds the submission.</param>
+    public async Task SubmitAsync(string sender, string recipient, string marker, CancellationToken cancellationToken)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, RelayPort, cancellationToken);
@@ -134,11 +162,11 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
         await session.CommandAsync("STARTTLS", "220");
         await session.StartTlsAsync(ca.Root);
         await session.CommandAsync("EHLO exchange.test", "250");
-        await session.CommandAsync("MAIL FROM:<sender@exchange.test>", "250");
+        await session.CommandAsync("MAIL FROM:<" + sender + ">", "250");
         await session.CommandAsync("RCPT TO:<" + recipient + ">", "250");
         await session.CommandAsync("DATA", "354");
         await session.CommandAsync(
-            "From: <sender@exchange.test>\r\nTo: <" + recipient + ">\r\nSubject: " + marker + "\r\n\r\n" + marker + "\r\n.",
+            "From: <" + sender + ">\r\nTo: <" + recipient + ">\r\nSubject: " + marker + "\r\n\r\n" + marker + "\r\n.",
             "250");
         await session.CommandAsync("QUIT", "221");
     }
@@ -182,6 +210,8 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
         }
 
         exchangers.Clear();
+        var stopPolicies = stsPolicies?.DisposeAsync() ?? ValueTask.CompletedTask;
+        stsPolicies = null;
         foreach (var certificate in certificates)
         {
             certificate.Dispose();
@@ -202,7 +232,7 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
         {
         }
 
-        return stopResolver.AsTask();
+        return Task.WhenAll(stopResolver.AsTask(), stopPolicies.AsTask());
     }
 
     private static void RequireTools()
@@ -300,12 +330,18 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
         // The servers keep their certificates until DisposeAsync.
         var daneGood = Keep(SelfSigned("mx-a." + Zone));
         var unrelated = Keep(SelfSigned("unrelated." + Zone));
-        var servers = new (string Host, int Octet, X509Certificate2 Certificate)[]
+        Func<string, bool> unknownUser = recipient => recipient.StartsWith("<" + UnknownUserPrefix, StringComparison.Ordinal);
+        var servers = new (string Key, string Host, int Octet, X509Certificate2 Certificate, Func<string, bool>? Reject)[]
         {
-            ("mx-a", 21, daneGood),
-            ("mx-b", 22, Keep(SelfSigned("mx-b." + Zone))),
-            ("mx-c", 23, Keep(ca.Issue("mx-c." + Zone))),
-            ("mx-d", 24, Keep(ca.Issue("other-name.invalid"))),
+            ("mx-a", "mx-a", 21, daneGood, unknownUser),
+            ("mx-b", "mx-b", 22, Keep(SelfSigned("mx-b." + Zone)), null),
+            ("mx-c", "mx-c", 23, Keep(ca.Issue("mx-c." + Zone)), null),
+            ("mx-d", "mx-d", 24, Keep(ca.Issue("other-name.invalid")), null),
+            ("mx-e", "mx-e.sts", 25, Keep(ca.Issue("mx-e.sts." + Zone)), null),
+            ("mx-f", "mx-f.sts-bad", 26, Keep(ca.Issue("mx-other.sts-bad." + Zone)), null),
+
+            // Postfix's "secure" default (match=nexthop:dot-nexthop) needs the sender's domain on the certificate.
+            ("exchange", "exchange.sender", 27, Keep(ca.Issue(new[] { "exchange.sender." + Zone, "sender." + Zone })), null),
         };
 
         var records = new List<string>
@@ -316,21 +352,32 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
             "plain IN MX 10 mx-d",
             "_25._tcp.mx-a IN TLSA 3 1 1 " + Tlsa311(daneGood),
             "_25._tcp.mx-b IN TLSA 3 1 1 " + Tlsa311(unrelated),
+            "sender IN MX 10 exchange.sender",
         };
 
-        foreach (var (host, octet, certificate) in servers)
+        // RFC 8461 §3.1 and §3.3: the policy indicator TXT record and the policy host, both at the policy domain.
+        stsPolicies = await TestPolicyServer.StartAsync(ca, new IPEndPoint(IPAddress.Parse(PolicyHostAddress), 443));
+        foreach (var (domain, mx) in new[] { ("sts", "mx-e.sts"), ("sts-bad", "mx-f.sts-bad") })
+        {
+            records.Add(domain + " IN MX 10 " + mx);
+            records.Add("_mta-sts." + domain + " IN TXT \"v=STSv1; id=1\"");
+            records.Add("mta-sts." + domain + " IN A " + PolicyHostAddress);
+            stsPolicies.Serve("mta-sts." + domain + "." + Zone, PolicyResponse.Policy("enforce", 86400, mx + "." + Zone));
+        }
+
+        foreach (var (key, host, octet, certificate, reject) in servers)
         {
             records.Add(host + " IN A 127.0.0." + octet);
             var endpoint = new IPEndPoint(IPAddress.Parse("127.0.0." + octet), 25);
             try
             {
-                exchangers[host] = TestSmtpServer.Start(
-                    new SmtpBehaviour { HostName = host + "." + Zone, Banner = "220 " + host + "." + Zone + " ESMTP test MX", Certificate = certificate, AcceptMail = true },
+                exchangers[key] = TestSmtpServer.Start(
+                    new SmtpBehaviour { HostName = host + "." + Zone, Banner = "220 " + host + "." + Zone + " ESMTP test MX", Certificate = certificate, AcceptMail = true, RejectRecipient = reject },
                     endpoint);
             }
             catch (SocketException ex)
             {
-                throw new InvalidOperationException("The test MX " + host + " cannot listen on " + endpoint + " (is another MTA bound to port 25 on all addresses?): " + ex.Message, ex);
+                throw new InvalidOperationException("The test MX " + key + " cannot listen on " + endpoint + " (is another MTA bound to port 25 on all addresses?): " + ex.Message, ex);
             }
         }
 
@@ -437,7 +484,7 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
         File.WriteAllText(Path.Combine(ConfigDirectory, "master.cf"), config.MasterCf);
 
         // Test-only changes, made in place by postconf: a log file instead of syslog, only the loopback address (so the
-        // MX addresses 127.0.0.21-24 are never "myself") and IPv4, and the DNSSEC start-up probe at the test zone, the
+        // MX addresses 127.0.0.21-27 are never "myself") and IPv4, and the DNSSEC start-up probe at the test zone, the
         // only zone the resolver validates. Everything else is the generated configuration.
         Run(PostconfCommand, "-c", ConfigDirectory, "-e",
             "maillog_file=" + Path.Combine(Directory, "maillog"),

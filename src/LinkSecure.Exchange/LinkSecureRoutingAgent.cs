@@ -28,6 +28,11 @@ internal sealed class LinkSecureRoutingAgent : RoutingAgent
         processor = new MessageProcessor(runtime, server);
         goAsync = GetAgentAsyncContext;
 
+        // OnSubmittedMessage: the first categorizer event, before the Transport Rule agent (OnResolvedMessage). A message
+        // not submitted inside the organisation loses its request and waiver fields here, so only the organisation's own
+        // senders and its own rules can ask for (or waive) link security (docs/agent.md).
+        OnSubmittedMessage += HandleSubmitted;
+
         // OnResolvedMessage: recipients are resolved and the next hop is not chosen yet. It is the only event on
         // which SetRoutingOverride is allowed, and the Transport Rule agent runs on it at priority 1, so with our
         // agent installed after it (the default: new agents are appended last) we see the header the rules stamped.
@@ -38,6 +43,20 @@ internal sealed class LinkSecureRoutingAgent : RoutingAgent
 
         // After content conversion: the rewrite of a downgrade copy (install the agent above any DKIM signer here).
         OnCategorizedMessage += HandleCategorized;
+    }
+
+    private void HandleSubmitted(SubmittedMessageEventSource source, QueuedMessageEventArgs e)
+    {
+        try
+        {
+            InboundRequestStripper.OnSubmitted(runtime, source, e?.MailItem!);
+        }
+#pragma warning disable CA1031 // Never throw into Exchange (an escaping exception crash-loops the transport service).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            runtime.Log.Error("OnSubmittedMessage failed", ex);
+        }
     }
 
     private void HandleResolved(ResolvedMessageEventSource source, QueuedMessageEventArgs e)

@@ -3,7 +3,7 @@ namespace LinkSecure.Exchange.Simulator;
 /// <summary>The categorizer's events in order (Transport agents page), and delivery after them.</summary>
 public enum CategorizerEvent
 {
-    /// <summary><c>OnSubmittedMessage</c>: the item arrived in the Submission queue (no handler of ours).</summary>
+    /// <summary><c>OnSubmittedMessage</c>: the item arrived in the Submission queue, before the transport rules run.</summary>
     Submitted = 0,
 
     /// <summary><c>OnResolvedMessage</c>: recipients resolved; the Transport Rule agent runs first (priority 1).</summary>

@@ -32,6 +32,7 @@ internal sealed class EventInvocation
         Agent = agent;
         Source = categorizerEvent switch
         {
+            CategorizerEvent.Submitted => new SimSubmittedEventSource(this),
             CategorizerEvent.Resolved => new SimResolvedEventSource(this),
             CategorizerEvent.Routed => new SimRoutedEventSource(this),
             _ => new SimCategorizedEventSource(this),

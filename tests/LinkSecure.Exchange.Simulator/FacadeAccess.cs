@@ -10,12 +10,14 @@ namespace LinkSecure.Exchange.Simulator;
 /// The only place the simulator reaches into the facade's private members: what Exchange does internally
 /// (raising an agent's events, binding the async context to the running event, building the recipient
 /// enumerator) has no public surface. The event fields are the compiler-generated backing fields of
-/// <c>OnResolvedMessage</c>, <c>OnRoutedMessage</c> and <c>OnCategorizedMessage</c>. The accessors are compiled once,
+/// <c>OnSubmittedMessage</c>, <c>OnResolvedMessage</c>, <c>OnRoutedMessage</c> and <c>OnCategorizedMessage</c>. The accessors are compiled once,
 /// so that reflection does not count in the agent's measured overhead.
 /// </summary>
 internal static class FacadeAccess
 {
     private static readonly Action<Agent, Func<AgentAsyncContext>?> SetProvider = Setter<Agent, Func<AgentAsyncContext>?>("asyncContextProvider");
+
+    private static readonly Func<RoutingAgent, SubmittedMessageEventHandler?> SubmittedEvent = Getter<RoutingAgent, SubmittedMessageEventHandler?>("OnSubmittedMessage");
 
     private static readonly Func<RoutingAgent, ResolvedMessageEventHandler?> ResolvedEvent = Getter<RoutingAgent, ResolvedMessageEventHandler?>("OnResolvedMessage");
 
@@ -27,6 +29,7 @@ internal static class FacadeAccess
 
     public static bool HasHandler(RoutingAgent agent, CategorizerEvent categorizerEvent) => categorizerEvent switch
     {
+        CategorizerEvent.Submitted => SubmittedEvent(agent) is not null,
         CategorizerEvent.Resolved => ResolvedEvent(agent) is not null,
         CategorizerEvent.Routed => RoutedEvent(agent) is not null,
         CategorizerEvent.Categorized => CategorizedEvent(agent) is not null,
@@ -37,6 +40,9 @@ internal static class FacadeAccess
     {
         switch (categorizerEvent)
         {
+            case CategorizerEvent.Submitted:
+                SubmittedEvent(agent)?.Invoke((SubmittedMessageEventSource)source, args);
+                break;
             case CategorizerEvent.Resolved:
                 ResolvedEvent(agent)?.Invoke((ResolvedMessageEventSource)source, args);
                 break;

@@ -93,6 +93,25 @@ internal static class HeaderBlock
         return result;
     }
 
+    /// <summary>Replaces the whole top-level header block by the given fields (one line each), keeping the body.</summary>
+    public static byte[] ReplaceHeaders(byte[] mime, IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        var length = HeaderLength(mime);
+        var header = Encoding.UTF8.GetString(mime, 0, length);
+        var newline = header.IndexOf("\r\n", StringComparison.Ordinal) >= 0 ? "\r\n" : "\n";
+        var text = new StringBuilder();
+        foreach (var field in fields)
+        {
+            text.Append(field.Key).Append(": ").Append(field.Value).Append(newline);
+        }
+
+        var head = Encoding.UTF8.GetBytes(text.ToString());
+        var result = new byte[head.Length + (mime.Length - length)];
+        Buffer.BlockCopy(head, 0, result, 0, head.Length);
+        Buffer.BlockCopy(mime, length, result, head.Length, mime.Length - length);
+        return result;
+    }
+
     /// <summary>The length of the header block, without the blank line that ends it.</summary>
     private static int HeaderLength(byte[] mime)
     {

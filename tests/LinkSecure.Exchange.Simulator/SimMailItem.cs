@@ -230,6 +230,41 @@ public sealed class SimMailItem : MailItem
         message = null;
     }
 
+    /// <summary>Writes header fields the agent removed from or added to the top-level header DOM back into the MIME bytes,
+    /// as Exchange keeps changes made through <c>Message.RootPart.Headers</c> (unchecked; the pipeline calls it at the end
+    /// of an event). Nothing happens when the DOM was not built or its field names did not change.</summary>
+    internal void PersistHeaderEdits()
+    {
+        if (message?.RootPart?.Headers is not { } headers)
+        {
+            return;
+        }
+
+        var names = new List<string>();
+        foreach (Header header in headers)
+        {
+            names.Add(header.Name);
+        }
+
+        var current = HeaderBlock.Parse(Mime);
+        if (names.SequenceEqual(current.Select(h => h.Key), StringComparer.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        // A value the DOM cannot decode (a fault plan's malformed field) keeps its bytes from the MIME.
+        var original = current.ToLookup(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => new Queue<string>(g), StringComparer.OrdinalIgnoreCase);
+        var fields = new List<KeyValuePair<string, string>>();
+        foreach (Header header in headers)
+        {
+            var known = original.TryGetValue(header.Name, out var queue) && queue.Count > 0 ? queue.Dequeue() : null;
+            fields.Add(new KeyValuePair<string, string>(header.Name, header.TryGetValue(out var value) ? value ?? string.Empty : known ?? string.Empty));
+        }
+
+        Mime = HeaderBlock.ReplaceHeaders(Mime, fields);
+        message = null;
+    }
+
     /// <summary>Applies the event's rules to a call made on this item, then asks the fault plan.</summary>
     internal void CheckCall(ExchangeCall call)
     {

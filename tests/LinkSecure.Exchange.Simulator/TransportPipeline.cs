@@ -303,8 +303,8 @@ public sealed class TransportPipeline
     /// <summary>Raises one event of an agent for an item, outside the categorizer's flow (the event's rules apply; a fork
     /// clone is dropped; an asynchronous handler is waited for, at most <see cref="AsyncTimeout"/>).</summary>
     /// <param name="agent">The agent.</param>
-    /// <param name="categorizerEvent">The event (<see cref="CategorizerEvent.Resolved"/>, <see cref="CategorizerEvent.Routed"/>
-    /// or <see cref="CategorizerEvent.Categorized"/>).</param>
+    /// <param name="categorizerEvent">The event (<see cref="CategorizerEvent.Submitted"/>, <see cref="CategorizerEvent.Resolved"/>,
+    /// <see cref="CategorizerEvent.Routed"/> or <see cref="CategorizerEvent.Categorized"/>).</param>
     /// <param name="item">The mail item.</param>
     /// <param name="withArguments"><see langword="false"/> to raise the handler with <see langword="null"/> event arguments.</param>
     public void RaiseEvent(RoutingAgent agent, CategorizerEvent categorizerEvent, SimMailItem item, bool withArguments = true)
@@ -346,6 +346,11 @@ public sealed class TransportPipeline
             {
                 RecordViolation($"item {item.Id}: went async and never called Complete (within {AsyncTimeout})");
             }
+        }
+
+        if (item.Deferred is null)
+        {
+            item.PersistHeaderEdits();
         }
 
         invocation.Close();
@@ -555,9 +560,6 @@ public sealed class TransportPipeline
         var item = run.Item;
         switch (run.Next)
         {
-            case CategorizerEvent.Submitted:
-                AddTrace($"item {item.Id}: OnSubmittedMessage");
-                return null;
             case CategorizerEvent.Resolved when !run.Reentry:
                 AddTrace($"item {item.Id}: OnResolvedMessage TransportRule (priority 1)");
                 ApplyTransportRules(item);
@@ -631,6 +633,12 @@ public sealed class TransportPipeline
         var item = run.Item;
         if (invocation is not null)
         {
+            // Exchange keeps what an agent changed in the header DOM (unless a Defer reverted the item).
+            if (item.Deferred is null)
+            {
+                item.PersistHeaderEdits();
+            }
+
             invocation.Close();
             FacadeAccess.SetAsyncContextProvider(invocation.Agent, null);
             item.ActiveInvocation = null;

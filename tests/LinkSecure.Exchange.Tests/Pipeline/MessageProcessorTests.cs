@@ -180,7 +180,9 @@ public class MessageProcessorTests
 
         // Assert
         var trace = harness.Pipeline.Trace;
-        Assert.True(trace.FindIndex(t => t.Contains("TransportRule")) < trace.FindIndex(t => t.Contains("LinkSecure")));
+        // The agent's OnSubmittedMessage (the inbound check) runs before the rules; its decision after them.
+        Assert.True(trace.FindIndex(t => t.Contains("OnSubmittedMessage LinkSecure")) < trace.FindIndex(t => t.Contains("TransportRule")));
+        Assert.True(trace.FindIndex(t => t.Contains("TransportRule")) < trace.FindIndex(t => t.Contains("OnResolvedMessage LinkSecure")));
         var outcome = Assert.Single(harness.Pipeline.Outcomes);
         Assert.Equal("linksecure-dv.invalid", outcome.Override!.RoutingDomain.Domain);
         Assert.Equal("mx.partner.example", outcome.TlsDomain);

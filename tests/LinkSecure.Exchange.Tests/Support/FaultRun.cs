@@ -443,6 +443,9 @@ internal sealed class FaultRun
         text.Append("Subject: statement ").Append(n.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
         text.Append("Message-ID: <fault").Append(n.ToString(CultureInfo.InvariantCulture)).Append("@contoso.example>\r\n");
         text.Append("MIME-Version: 1.0\r\n");
+
+        // Submitted inside the organisation: the request and waiver fields count (docs/agent.md).
+        text.Append("X-MS-Exchange-Organization-AuthAs: Internal\r\n");
         if (header is not null)
         {
             text.Append(header).Append(": ").Append(value).Append("\r\n");

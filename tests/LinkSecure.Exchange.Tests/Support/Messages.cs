@@ -9,13 +9,20 @@ internal static class Messages
 {
     private static int counter;
 
-    public static byte[] Create(string? linkSecurity = null, bool withSafePart = false, string? extraHeader = null, string? extraValue = null, string subject = "Quarterly figures")
+    /// <summary>A message; by default submitted inside the organisation (<c>X-MS-Exchange-Organization-AuthAs: Internal</c>),
+    /// so that its request and waiver fields count. <paramref name="authAs"/> <see langword="null"/> leaves the field out.</summary>
+    public static byte[] Create(string? linkSecurity = null, bool withSafePart = false, string? extraHeader = null, string? extraValue = null, string subject = "Quarterly figures", string? authAs = "Internal", string? from = null)
     {
         var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse("alice@contoso.example"));
+        message.From.Add(MailboxAddress.Parse(from ?? "alice@contoso.example"));
         message.To.Add(MailboxAddress.Parse("bob@partner.example"));
         message.Subject = subject;
         message.MessageId = $"m{System.Threading.Interlocked.Increment(ref counter)}@contoso.example";
+        if (authAs is not null)
+        {
+            message.Headers.Add("X-MS-Exchange-Organization-AuthAs", authAs);
+        }
+
         if (linkSecurity is not null)
         {
             message.Headers.Add("Link-Security", linkSecurity);
@@ -44,4 +51,14 @@ internal static class Messages
     }
 
     public static string Text(byte[] mime) => Encoding.UTF8.GetString(mime);
+
+    /// <summary>Adds one more top-level header field (after the others; an existing field of that name stays).</summary>
+    public static byte[] WithHeader(byte[] mime, string name, string value)
+    {
+        var message = MimeMessage.Load(new MemoryStream(mime));
+        message.Headers.Add(name, value);
+        using var stream = new MemoryStream();
+        message.WriteTo(stream);
+        return stream.ToArray();
+    }
 }

@@ -24,6 +24,8 @@ namespace Microsoft.Exchange.Data.Transport.Routing
         // Facade only: Exchange raises its events internally. Test hosts raise these by reading
         // the compiler-generated private fields of the same names through reflection.
 #pragma warning disable 0067
+        protected event SubmittedMessageEventHandler OnSubmittedMessage;
+
         protected event ResolvedMessageEventHandler OnResolvedMessage;
 
         protected event RoutedMessageEventHandler OnRoutedMessage;
@@ -31,6 +33,8 @@ namespace Microsoft.Exchange.Data.Transport.Routing
         protected event CategorizedMessageEventHandler OnCategorizedMessage;
 #pragma warning restore 0067
     }
+
+    public delegate void SubmittedMessageEventHandler(SubmittedMessageEventSource source, QueuedMessageEventArgs e);
 
     public delegate void ResolvedMessageEventHandler(ResolvedMessageEventSource source, QueuedMessageEventArgs e);
 
@@ -61,6 +65,10 @@ namespace Microsoft.Exchange.Data.Transport.Routing
         public abstract string GetTlsDomain(EnvelopeRecipient recipient);
 
         public abstract void SetTlsDomain(EnvelopeRecipient recipient, string domain);
+    }
+
+    public abstract class SubmittedMessageEventSource : QueuedMessageEventSource
+    {
     }
 
     public abstract class RoutedMessageEventSource : QueuedMessageEventSource

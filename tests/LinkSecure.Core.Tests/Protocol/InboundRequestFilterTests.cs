@@ -50,7 +50,7 @@ public class InboundRequestFilterTests
     {
         // Act / Assert
         Assert.Equal(SubmissionOrigin.Unknown, InboundRequestFilter.Classify(null));
-        Assert.Equal(SubmissionOrigin.Unknown, InboundRequestFilter.Classify(new string?[0]));
+        Assert.Equal(SubmissionOrigin.Unknown, InboundRequestFilter.Classify(System.Array.Empty<string?>()));
     }
 
     [Theory]

@@ -8,10 +8,10 @@ import { createFakeOffice } from "../support/fake-office-node.js";
 
 const web = new URL("../../web/", import.meta.url);
 
-function runBundle(office, fetch) {
+function runBundle(office, fetch, code) {
   const context = { Office: office, fetch, URL, setTimeout, clearTimeout, Promise, Intl, console };
   vm.createContext(context);
-  vm.runInContext(bundle(web), context);
+  vm.runInContext(code || bundle(web), context);
 }
 
 test("bundle: associates both FunctionName values of the manifest", () => {
@@ -48,6 +48,19 @@ test("bundle: without any URL for the add-in, send still completes and says it c
   assert.equal(fetched, 0);
   assert.equal(options.allowEvent, false);
   assert.match(options.errorMessage, /could not be checked for 1 recipient;/);
+});
+
+test("bundle: before Mailbox 1.14, a base URL the server wrote into the bundle is used", async () => {
+  const { Office, fake } = createFakeOffice({ to: [{ emailAddress: "anna@partner.example" }], initialHeaders: { "Link-Security": "level=1" } });
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(url);
+    return { ok: true, status: 200, json: async () => ({ schemaVersion: 1, recipients: [{ address: "anna@partner.example", state: "ready", decision: "Secure" }] }) };
+  };
+  const code = bundle(web).replace('"__LINKSECURE_BASE_URL__"', '"https://ls.contoso.example:8443"');
+  runBundle(Office, fetch, code);
+  assert.deepEqual(await fake.runEvent("onMessageSend"), { allowEvent: true });
+  assert.ok(asked.every((u) => u.startsWith("https://ls.contoso.example:8443/api/v1/")), asked.join(" "));
 });
 
 test("bundle: unsupported module syntax is refused rather than bundled wrongly", async () => {

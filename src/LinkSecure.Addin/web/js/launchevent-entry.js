@@ -2,7 +2,8 @@
 // handlers and associates them with the manifest's FunctionName values.
 //  - Browser runtime (commands.html): the page's own URL.
 //  - Classic Outlook's JavaScript-only runtime has no page: Office.context.urls.javascriptRuntimeUrl (Mailbox 1.14)
-//    is the URL of this file (the manifest's JSRuntime.Url).
+//    is the URL of this file (the manifest's JSRuntime.Url);
+//  - before Mailbox 1.14: CONFIGURED_BASE_URL, the bundle's __LINKSECURE_BASE_URL__ token, if the server replaced it.
 
 import { createApiClient } from "./api.js";
 import { createHandlers } from "./handlers.js";
@@ -14,7 +15,10 @@ function addinFolder() {
   }
   const urls = Office.context && Office.context.urls;
   const script = urls && urls.javascriptRuntimeUrl;
-  return typeof script === "string" && /^https:/.test(script) ? new URL(".", script) : null;
+  if (typeof script === "string" && /^https:/.test(script)) {
+    return new URL(".", script);
+  }
+  return /^https:\/\//.test(CONFIGURED_BASE_URL) ? new URL(CONFIGURED_BASE_URL.replace(/\/$/, "") + "/addin/") : null;
 }
 
 function start() {

@@ -14,7 +14,19 @@ apt_packages=(
   bind9-utils
   # The well-behaved SMTP peer of the 'linksecure check' tests: a private Postfix instance on 127.0.0.1.
   postfix
+  # The Outlook add-in: headless Chromium for its browser suite (driven by playwright-core, which downloads no
+  # browser), xmllint for the manifest check.
+  chromium
+  libxml2-utils
 )
+# node's test runner and npm for the add-in (src/LinkSecure.Addin): Debian's packages, unless a Node.js is already
+# installed (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1; then
+  apt_packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  apt_packages+=(npm)
+fi
 
 missing=()
 for package in "${apt_packages[@]}"; do

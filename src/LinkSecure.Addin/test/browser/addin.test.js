@@ -83,14 +83,20 @@ test("the toggle sets Link-Security exactly as the agent parses it; off is level
     await page.waitForFunction(() => document.querySelector("#recipients li[data-address='dan@basic.example']").dataset.class === "downgrade");
     await paneSettled(page);
 
-    await page.fill("#request-subject", "A document is waiting for you\r\nBcc: x@evil.example");
+    await page.fill("#request-subject", "Your documents are ready");
     await page.press("#request-subject", "Tab");
-    await page.waitForFunction(() => window.__fake.headers["Link-Security-Subject"] !== undefined);
-    let state = await fake();
-    assert.equal(state.headers["Link-Security-Subject"], "A document is waiting for you Bcc: x@evil.example");
+    await page.waitForFunction(() => window.__fake.headers["Link-Security-Subject"] === "Your documents are ready");
     assert.equal(await page.textContent("#request-state"), "Requested: level=2; fallback=safe-part");
     assert.deepEqual((await rows(page)).map((r) => r.decision), ["Link-secure", "Safe part only", "Delivered normally", "Safe part only"]);
     await screenshot(page, "2-request-on");
+
+    // A line break in the neutral subject must not start a new header field.
+    await page.fill("#request-subject", "A document\r\nBcc: x@evil.example");
+    await page.press("#request-subject", "Tab");
+    await page.waitForFunction(() => window.__fake.headers["Link-Security-Subject"] !== "Your documents are ready");
+    let state = await fake();
+    assert.equal(state.headers["Link-Security-Subject"], "A document Bcc: x@evil.example");
+    assert.deepEqual(Object.keys(state.headers).sort(), ["Link-Security", "Link-Security-Subject"]);
 
     await page.uncheck("#request-on");
     await page.waitForFunction(() => window.__fake.headers["Link-Security"] === "level=0");

@@ -54,7 +54,7 @@ export async function startServe() {
   const port = await freePort();
   const origin = "http://127.0.0.1:" + port;
   let output = "";
-  const child = spawn("dotnet", [cliDll, "serve", "--listen", origin, "--config", config, "--addin-dir", webDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("dotnet", [cliDll, "serve", "--listen", origin, "--config", config, "--addin-dir", webDir, "--offline"], { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (chunk) => { output += chunk; });
   child.stderr.on("data", (chunk) => { output += chunk; });
   let exited = false;
@@ -110,6 +110,12 @@ export async function openAddinPage(browser, origin, officeConfig, options) {
   const apiCalls = [];
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  // A Content-Security-Policy violation is only a console message: count it as an error of the page.
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      errors.push(message.text());
+    }
+  });
   // Routes apply in reverse registration order: this catch-all is the last resort.
   await page.route("**/*", (route) => {
     const url = route.request().url();

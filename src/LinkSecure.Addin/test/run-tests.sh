@@ -3,7 +3,7 @@
 # bundles web/launchevent.js), then node's test runner over the pure modules, the manifest check and the browser
 # suite (Debian's Chromium against a real `linksecure serve` on 127.0.0.1, built here from the repository).
 # Prints "addin: N passed, N failed, N skipped" last and exits non-zero on any failure.
-# Works with Debian 12's Node 18 and with Node 20+ (test files are listed, not globbed by node).
+# Needs Node.js 20+ (scripts/install-prerequisites.sh). Test files are listed by the shell, not globbed by node.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -152,6 +152,22 @@ test("a client with only the manifest's minimum (no internetHeaders) still lists
   });
 });
 
+test("keyboard: Tab reaches the request toggle first, Space turns the request on, every control has a label", async () => {
+  await withPage(recipients, {}, async ({ page }) => {
+    await paneSettled(page);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "request-on");
+    await page.keyboard.press("Space");
+    await page.waitForFunction(() => window.__fake.headers["Link-Security"] === "level=1; fallback=bounce");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "request-level");
+    const unlabelled = await page.$$eval("input, select", (controls) => controls.filter((c) => !(c.labels && c.labels.length > 0 && c.labels[0].textContent.trim())).map((c) => c.id));
+    assert.deepEqual(unlabelled, []);
+    assert.equal(await page.getAttribute("#status", "aria-live"), "polite");
+    assert.equal((await page.$$eval("#recipients .badge[role=img][aria-label]", (b) => b.length)), 4);
+  });
+});
+
 test("the pane speaks the mailbox's display language", async () => {
   await withPage(Object.assign({}, recipients, { displayLanguage: "de-DE" }), {}, async ({ page }) => {
     await paneSettled(page);

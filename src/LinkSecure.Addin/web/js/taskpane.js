@@ -60,6 +60,11 @@ function chosenFallback() {
   return checked ? checked.value : "bounce";
 }
 
+/** The string key of an entry without a decision: "checking", "invalid" or "unknown". */
+function pendingKey(kind) {
+  return kind === "checking" || kind === "invalid" ? kind : "unknown";
+}
+
 function badgeFor(entry, kind, tr) {
   if (entry.internal) {
     return { text: tr.t("badge.internal"), label: tr.t("badge.internal") };
@@ -67,7 +72,7 @@ function badgeFor(entry, kind, tr) {
   if (entry.state === "ready" && entry.domainLevel !== null && entry.domainLevel !== undefined) {
     return { text: tr.t("badge.level", { level: entry.domainLevel }), label: tr.t("badge.levelLabel", { level: entry.domainLevel }) };
   }
-  const name = kind === "checking" ? "checking" : kind === "invalid" ? "invalid" : "unknown";
+  const name = pendingKey(kind);
   return { text: tr.t("badge." + name), label: tr.t("badge." + name + "Label") };
 }
 
@@ -107,7 +112,7 @@ function render(recipients, entries) {
     }
     who.appendChild(element("span", "kind", tr.t("kind." + recipient.kind)));
     row.appendChild(who);
-    const decision = entry.state === "ready" ? tr.t("decision." + entry.decision) : tr.t("decision." + (kind === "checking" ? "checking" : kind === "invalid" ? "invalid" : "unknown"));
+    const decision = entry.state === "ready" ? tr.t("decision." + entry.decision) : tr.t("decision." + pendingKey(kind));
     row.appendChild(element("span", "decision", decision));
     const detail = entry.sentence || entry.error;
     if (detail) {

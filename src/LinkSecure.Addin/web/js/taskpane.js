@@ -114,7 +114,7 @@ function render(recipients, entries) {
     row.appendChild(who);
     const decision = entry.state === "ready" ? tr.t("decision." + entry.decision) : tr.t("decision." + pendingKey(kind));
     row.appendChild(element("span", "decision", decision));
-    const detail = entry.sentence || entry.error;
+    const detail = kind === "unknown" && !entry.sentence ? tr.t("detail.unknown", { reason: entry.error || "?" }) : entry.sentence || entry.error;
     if (detail) {
       row.appendChild(element("p", "sentence", detail));
     }

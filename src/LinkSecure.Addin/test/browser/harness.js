@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
+import dgram from "node:dgram";
 import { chromium } from "playwright-core";
 import { fakeOfficeSource } from "../support/fake-office-node.js";
 
@@ -27,6 +28,26 @@ export const worldConfig = {
   ],
 };
 
+/**
+ * A DNS server on 127.0.0.1 that receives queries and never answers: lookups through it run into their budget.
+ * @returns {Promise<{ address: string, queries: () => number, close: () => Promise<void> }>}
+ */
+export function startSilentDns() {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket("udp4");
+    let count = 0;
+    socket.on("message", () => { count++; });
+    socket.once("error", reject);
+    socket.bind(0, "127.0.0.1", () => {
+      resolve({
+        address: "127.0.0.1:" + socket.address().port,
+        queries: () => count,
+        close: () => new Promise((done) => socket.close(() => done())),
+      });
+    });
+  });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -42,19 +63,26 @@ const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts `linksecure serve` and waits (at most 60 s) until /healthz answers 200.
+ * @param {{ config?: object, offline?: boolean }} [options] config: the configuration (default worldConfig);
+ *   offline (default true): --offline, so no lookup can leave the machine
  * @returns {Promise<{ origin: string, stop: () => Promise<void>, log: () => string }>}
  */
-export async function startServe() {
+export async function startServe(options) {
+  const opts = options || {};
   if (!existsSync(cliDll)) {
     throw new Error(cliDll + " is missing: dotnet build src/LinkSecure.Cli -c Release");
   }
   const dir = mkdtempSync(join(tmpdir(), "linksecure-addin-"));
   const config = join(dir, "LinkSecure.config.json");
-  writeFileSync(config, JSON.stringify(worldConfig, null, 2));
+  writeFileSync(config, JSON.stringify(opts.config || worldConfig, null, 2));
   const port = await freePort();
   const origin = "http://127.0.0.1:" + port;
   let output = "";
-  const child = spawn("dotnet", [cliDll, "serve", "--listen", origin, "--config", config, "--addin-dir", webDir, "--offline"], { stdio: ["ignore", "pipe", "pipe"] });
+  const args = [cliDll, "serve", "--listen", origin, "--config", config, "--addin-dir", webDir];
+  if (opts.offline !== false) {
+    args.push("--offline");
+  }
+  const child = spawn("dotnet", args, { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (chunk) => { output += chunk; });
   child.stderr.on("data", (chunk) => { output += chunk; });
   let exited = false;

@@ -36,8 +36,11 @@ test("a recipient still being looked up shows 'checking' first and is asked for 
   const pane = await openAddinPage(browser, serve.origin, config);
   try {
     const { page, apiCalls, outside, errors } = pane;
-    await page.waitForSelector("#recipients li[data-address='sam@slow.example'][data-class='checking']", { timeout: 15000 });
+    // The service's first answer: partner.example decided, slow.example "checking" (not the pane's own placeholder).
+    await page.waitForFunction(() => document.querySelector("#recipients li[data-address='anna@partner.example'][data-class='ok']") &&
+      document.querySelector("#recipients li[data-address='sam@slow.example'][data-class='checking']"), null, { timeout: 15000 });
     assert.equal(await page.textContent("#recipients li[data-address='sam@slow.example'] .badge"), "…");
+    assert.equal(await page.textContent("#status"), "1 of 2 recipients can receive this link-secure; 1 still being checked");
     await screenshot(page, "6-checking");
     await paneSettled(page);
     const asked = apiCalls.filter((url) => url.includes("/api/v1/recipients")).map((url) => new URL(url).searchParams.getAll("address"));

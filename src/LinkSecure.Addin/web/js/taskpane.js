@@ -142,6 +142,7 @@ async function refresh() {
   const update = (entries) => {
     if (generation === state.generation) {
       render(recipients, entries);
+      say(notificationText(entries, tr));
     }
   };
   const entries = await state.api.recipients(recipients.map((r) => r.address), level, chosenFallback(), { onUpdate: update });

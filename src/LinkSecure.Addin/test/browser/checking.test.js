@@ -1,39 +1,22 @@
 // Entries the service has not decided within its time budget say "checking", and the pane asks again.
 // The loopback world's DNS server receives queries and never answers, so a lookup of slow.example cannot finish
 // within the status API's 200 ms budget; the known domains still come from the configuration's overrides.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServe, startSilentDns, launchBrowser, openAddinPage, paneSettled, screenshot, rows, worldConfig } from "./harness.js";
+import { useWorld, openAddinPage, paneSettled, screenshot, rows, worldConfig } from "./harness.js";
 
-let dns;
-let serve;
-let browser;
-
-before(async () => {
-  dns = await startSilentDns();
-  const config = Object.assign({}, worldConfig, {
+const world = useWorld({
+  silentDns: true,
+  offline: false,
+  config: (dns) => Object.assign({}, worldConfig, {
     resolver: { dnsServers: [dns.address], timeoutMilliseconds: 1000, retries: 0, budgetMilliseconds: 1500 },
     status: { budgetMilliseconds: 200, pollAfterSeconds: 1 },
-  });
-  serve = await startServe({ config, offline: false });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) {
-    await browser.close();
-  }
-  if (serve) {
-    await serve.stop();
-  }
-  if (dns) {
-    await dns.close();
-  }
+  }),
 });
 
 test("a recipient still being looked up shows 'checking' first and is asked for again", async () => {
   const config = { to: [{ emailAddress: "anna@partner.example", displayName: "Anna Partner" }, { emailAddress: "sam@slow.example", displayName: "Sam Slow" }] };
-  const pane = await openAddinPage(browser, serve.origin, config);
+  const pane = await openAddinPage(world.browser, world.serve.origin, config);
   try {
     const { page, apiCalls, outside, errors } = pane;
     // The service's first answer: partner.example decided, slow.example "checking" (not the pane's own placeholder).
@@ -50,7 +33,7 @@ test("a recipient still being looked up shows 'checking' first and is asked for 
     const final = await rows(page);
     assert.deepEqual(final[0], { address: "anna@partner.example", cls: "ok", level: 3, badge: "L3", decision: "Link-secure" });
     assert.ok(["checking", "deferred"].includes(final[1].cls), final[1].cls);
-    assert.ok(dns.queries() > 0, "the lookup went to the loopback DNS server");
+    assert.ok(world.dns.queries() > 0, "the lookup went to the loopback DNS server");
     assert.deepEqual(outside, []);
     assert.deepEqual(errors, []);
   } finally {

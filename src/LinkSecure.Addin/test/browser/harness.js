@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
 import dgram from "node:dgram";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 import { fakeOfficeSource } from "../support/fake-office-node.js";
 
@@ -106,6 +107,10 @@ export async function startServe(options) {
     }
     await delay(200);
   }
+  // Warm the service up (JIT, caches of the configuration's domains), so that the pane's first requests stay well
+  // inside the add-in's 2 s limit per request on a busy machine.
+  await fetch(origin + "/api/v1/policy");
+  await fetch(origin + "/api/v1/recipients?level=1&address=warm-up@partner.example&address=warm-up@contoso.example");
   const stop = () => new Promise((resolve) => {
     if (exited) {
       resolve();
@@ -116,6 +121,33 @@ export async function startServe(options) {
     child.kill("SIGTERM");
   });
   return { origin, stop, log: () => output };
+}
+
+/**
+ * Registers before/after hooks for a test file: a silent DNS server when asked, `linksecure serve`, Chromium.
+ * @param {{ silentDns?: boolean, config?: (dns: object | null) => object, offline?: boolean }} [options]
+ * @returns {{ serve: object, browser: object, dns: object | null }} filled in by the before hook
+ */
+export function useWorld(options) {
+  const opts = options || {};
+  const world = { serve: null, browser: null, dns: null };
+  before(async () => {
+    world.dns = opts.silentDns ? await startSilentDns() : null;
+    world.serve = await startServe({ config: opts.config ? opts.config(world.dns) : undefined, offline: opts.offline });
+    world.browser = await launchBrowser();
+  });
+  after(async () => {
+    if (world.browser) {
+      await world.browser.close();
+    }
+    if (world.serve) {
+      await world.serve.stop();
+    }
+    if (world.dns) {
+      await world.dns.close();
+    }
+  });
+  return world;
 }
 
 export function launchBrowser() {

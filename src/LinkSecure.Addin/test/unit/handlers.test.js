@@ -16,9 +16,9 @@ function fakeApi(options) {
   const asked = [];
   return {
     asked,
-    policy: async () => (options && options.down ? null : { schemaVersion: 1, defaultLevel: 1, defaultFallback: "bounce", headerName: "Link-Security" }),
-    recipients: async (addresses, level, fallback) => {
-      asked.push({ addresses, level, fallback });
+    policy: async () => (options && options.down ? null : { schemaVersion: 1, defaultLevel: 1, defaultFallback: "bounce", headerName: "Link-Security", maxBatch: 2 }),
+    recipients: async (addresses, level, fallback, limits) => {
+      asked.push({ addresses, level, fallback, maxBatch: limits.maxBatch });
       return addresses.map((a) => (options && options.down ? { address: a, state: "unknown", error: "Failed to fetch" } : ready(a, ...decisions[a.split("@")[1]])));
     },
   };
@@ -39,7 +39,7 @@ test("onRecipientsChanged: a persistent informational notification with the summ
   const { fake, api, handlers } = setup({});
   const options = await run(handlers.onRecipientsChanged);
   assert.equal(options, undefined);
-  assert.deepEqual(api.asked[0], { addresses: ["anna@partner.example", "carl@smallshop.example", "bea@contoso.example"], level: 1, fallback: undefined });
+  assert.deepEqual(api.asked[0], { addresses: ["anna@partner.example", "carl@smallshop.example", "bea@contoso.example"], level: 1, fallback: undefined, maxBatch: 2 });
   const note = fake.notifications[NOTIFICATION_KEY];
   assert.equal(note.message, "2 of 3 recipients can receive this link-secure; smallshop.example cannot");
   assert.equal(note.type, "informationalMessage");

@@ -46,7 +46,8 @@ export function createHandlers(deps) {
       // Without a request on the message, show what the organisation's default request would do.
       const level = c.request && c.request.on ? c.request.level : (c.policy && c.policy.defaultLevel) || 1;
       const fallback = c.request && c.request.on ? c.request.fallback : undefined;
-      const entries = await api.recipients(c.recipients.map((r) => r.address), level, fallback, CHANGE_LIMITS);
+      const limits = Object.assign({ maxBatch: c.policy && c.policy.maxBatch }, CHANGE_LIMITS);
+      const entries = await api.recipients(c.recipients.map((r) => r.address), level, fallback, limits);
       await showNotification(office, c.item, NOTIFICATION_KEY, notificationText(entries, translator()));
     } catch (error) {
       // Nothing to block here; the task pane shows the details.
@@ -62,7 +63,8 @@ export function createHandlers(deps) {
     try {
       const c = await context();
       if (c.request && c.request.on) {
-        const entries = await api.recipients(c.recipients.map((r) => r.address), c.request.level, c.request.fallback, SEND_LIMITS);
+        const limits = Object.assign({ maxBatch: c.policy && c.policy.maxBatch }, SEND_LIMITS);
+        const entries = await api.recipients(c.recipients.map((r) => r.address), c.request.level, c.request.fallback, limits);
         const check = sendCheck(entries, c.request, tr);
         if (!check.allow) {
           options = { allowEvent: false, errorMessage: check.message };

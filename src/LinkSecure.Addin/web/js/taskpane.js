@@ -145,7 +145,7 @@ async function refresh() {
       say(notificationText(entries, tr));
     }
   };
-  const entries = await state.api.recipients(recipients.map((r) => r.address), level, chosenFallback(), { onUpdate: update });
+  const entries = await state.api.recipients(recipients.map((r) => r.address), level, chosenFallback(), { onUpdate: update, maxBatch: state.policy && state.policy.maxBatch });
   if (generation !== state.generation) {
     return;
   }

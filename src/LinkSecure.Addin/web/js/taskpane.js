@@ -133,7 +133,8 @@ async function refresh() {
   try {
     recipients = await getRecipients(state.office, state.item);
   } catch (error) {
-    say(tr.t("request.failed", { error: error.message }));
+    say(tr.t("recipients.failed", { error: error.message }));
+    $("app").setAttribute("aria-busy", "false");
     return;
   }
   const level = chosenLevel();

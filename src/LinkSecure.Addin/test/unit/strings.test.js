@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { pickLocale, createTranslator, fill, LOCALES } from "../../web/js/strings.js";
 
 const catalog = (locale) => JSON.parse(readFileSync(new URL("../../web/locales/" + locale + ".json", import.meta.url), "utf8"));
@@ -11,6 +11,11 @@ test("pickLocale: exact, then same language, then en-US", () => {
   assert.equal(pickLocale("en-GB"), "en-US");
   assert.equal(pickLocale("fr-FR"), "en-US");
   assert.equal(pickLocale(undefined), "en-US");
+});
+
+test("LOCALES names exactly the catalogs in web/locales/", () => {
+  const files = readdirSync(new URL("../../web/locales/", import.meta.url)).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+  assert.deepEqual([...LOCALES].sort(), files.sort());
 });
 
 test("every locale has exactly the keys of en-US, with the same placeholders", () => {

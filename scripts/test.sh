@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the repository: the .NET suites (net10.0, and net48 under Mono) and the PowerShell
-# (Pester) suite. Prints one closing line "N passed, N failed, N skipped" and exits non-zero on any failure.
+# Runs every test of the repository: the .NET suites (net10.0, and net48 under Mono), the PowerShell (Pester)
+# suite, the relay script tests and the Outlook add-in's node and browser tests. Prints one closing line
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
 # Prerequisites: scripts/install-prerequisites.sh (once per machine).
 set -uo pipefail
 
@@ -60,6 +61,22 @@ if [ -f install-scripts/linux/tests/test-relay-scripts.sh ]; then
     status=1
   fi
   rm -f "$relay_log"
+fi
+
+run_summarised() {
+  # $1: the suite's name for errors; $2: the regular expression of its summary line; the rest: the command.
+  local name="$1" pattern="$2" suite_log line
+  shift 2
+  suite_log="$(mktemp)"
+  "$@" 2>&1 | tee "$suite_log" || status=1
+  line=$(grep -E "$pattern" "$suite_log" | tail -n 1)
+  if [ -n "$line" ]; then add_summary "$line"; else echo "$name printed no summary line" >&2; status=1; fi
+  rm -f "$suite_log"
+}
+
+if [ -f src/LinkSecure.Addin/test/run-tests.sh ]; then
+  echo "== Outlook add-in (npm ci; node --test: pure modules, manifest check, Chromium against linksecure serve)"
+  run_summarised "The add-in tests" '^addin: [0-9]+ passed, [0-9]+ failed' bash src/LinkSecure.Addin/test/run-tests.sh
 fi
 
 if [ "$passed" -eq 0 ]; then

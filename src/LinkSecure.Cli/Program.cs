@@ -33,6 +33,10 @@ public static class Program
                 // The server drains in-flight answers on SIGTERM; the default 2 s would force exit 143 first.
                 invocation.ProcessTerminationTimeout = PolicyServerCommand.TerminationTimeout;
             }
+            else if (ServeCommand.IsInvoked(parse))
+            {
+                invocation.ProcessTerminationTimeout = ServeCommand.TerminationTimeout;
+            }
 
             return await parse.InvokeAsync(invocation).ConfigureAwait(false);
         }
@@ -55,6 +59,7 @@ public static class Program
         root.Subcommands.Add(ConfigCommand.Build());
         root.Subcommands.Add(new PolicyServerCommand().Build());
         root.Subcommands.Add(new RelayCommand().Build());
+        root.Subcommands.Add(new ServeCommand().Build());
         return root;
     }
 }

@@ -24,7 +24,7 @@ public sealed class LinkSecureSettings
 
     private static readonly string[] RootProperties =
     {
-        "$schema", "enforceForAllMail", "internalDomains", "knownDomains", "overrides", "defer", "routing", "agent", "resolver", "downgrade",
+        "$schema", "enforceForAllMail", "internalDomains", "knownDomains", "overrides", "defer", "routing", "agent", "resolver", "downgrade", "status",
     };
 
     private const string WildcardPrefix = "*.";
@@ -76,6 +76,9 @@ public sealed class LinkSecureSettings
 
     /// <summary>Gets the downgrade settings.</summary>
     public DowngradeSettings Downgrade { get; private set; } = DowngradeSettings.Default;
+
+    /// <summary>Gets the status service's settings (<c>linksecure serve</c> and the Outlook add-in).</summary>
+    public StatusSettings Status { get; private set; } = StatusSettings.Default;
 
     /// <summary>Gets the folder that relative paths in the configuration are resolved against; <see langword="null"/> for the current folder.</summary>
     public string? BaseDirectory { get; private set; }
@@ -260,6 +263,11 @@ public sealed class LinkSecureSettings
         if (JsonDocumentReader.TryGet(root, "downgrade", out var downgrade))
         {
             settings.Downgrade = DowngradeSettings.Read(reader, downgrade, "$.downgrade");
+        }
+
+        if (JsonDocumentReader.TryGet(root, "status", out var status))
+        {
+            settings.Status = StatusSettings.Read(reader, status, "$.status");
         }
 
         return settings;

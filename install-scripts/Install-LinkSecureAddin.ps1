@@ -112,29 +112,13 @@ $whatIfMode = [bool]$WhatIfPreference
 # Preflight: read everything, change nothing.
 # ---------------------------------------------------------------------------------------
 
-if (-not (Test-LsExchangeShell)) {
-    Write-Verbose 'Exchange cmdlets not found; loading the Exchange snap-in.'
-    try { Add-LsExchangeSnapin } catch { Write-Verbose $_.Exception.Message }
-    if (-not (Test-LsExchangeShell)) {
-        throw 'The Exchange cmdlets are not available. Run this script in the Exchange Management Shell.'
-    }
-}
-foreach ($command in @('Get-App', 'New-App', 'Set-App', 'Remove-App', 'Get-Recipient', 'Get-DistributionGroupMember')) {
-    if ($null -eq (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
-        throw "The Exchange cmdlet $command is not available to you. Installing organization apps needs the ""Org Custom Apps"" role (for example through Organization Management)."
-    }
-}
+Assert-LsAddinShell -LoadSnapin { Add-LsExchangeSnapin } -Cmdlets @('Get-App', 'New-App', 'Set-App', 'Remove-App', 'Get-Recipient', 'Get-DistributionGroupMember')
 
 # The manifest.
-if ($PSCmdlet.ParameterSetName -eq 'Url') {
-    $source = $ManifestUrl
-    $bytes = Get-LsAddinManifestFromUrl -Url $ManifestUrl -TimeoutSeconds $TimeoutSeconds
-}
-else {
-    if (-not (Test-Path -LiteralPath $ManifestPath -PathType Leaf)) { throw "Manifest file '$ManifestPath' not found." }
-    $source = (Resolve-Path -LiteralPath $ManifestPath).ProviderPath
-    $bytes = [System.IO.File]::ReadAllBytes($source)
-}
+if ($PSCmdlet.ParameterSetName -eq 'Url') { $file = [pscustomobject]@{ Source = $ManifestUrl; Bytes = (Get-LsAddinManifestFromUrl -Url $ManifestUrl -TimeoutSeconds $TimeoutSeconds) } }
+else { $file = Read-LsAddinManifestFile -Path $ManifestPath }
+$source = $file.Source
+$bytes = $file.Bytes
 $manifest = Read-LsAddinManifest -Bytes $bytes -Source $source
 if (@($manifest.Problems).Count -gt 0) {
     throw ("The manifest '$source' cannot be installed:`n  " + (@($manifest.Problems) -join "`n  "))

@@ -208,6 +208,18 @@ function Read-LsAddinManifest {
     [pscustomobject]$info
 }
 
+function Read-LsAddinManifestFile {
+    <#
+    .SYNOPSIS
+        A manifest file's full path and bytes (what New-App -FileData takes).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { throw "Manifest file '$Path' not found." }
+    $full = (Resolve-Path -LiteralPath $Path).ProviderPath
+    [pscustomobject]@{ Source = $full; Bytes = [System.IO.File]::ReadAllBytes($full) }
+}
+
 function Get-LsAddinNodeText {
     <#
     .SYNOPSIS
@@ -563,6 +575,35 @@ function Compare-LsAddinApp {
     }
 }
 
+function Assert-LsAddinShell {
+    <#
+    .SYNOPSIS
+        Makes sure the Exchange cmdlets a script needs are there, loading the snap-in if not.
+    .DESCRIPTION
+        LoadSnapin is the calling script's { Add-LsExchangeSnapin } (the platform functions
+        of LinkSecure.Install.psm1 are called from the scripts only, so tests can replace
+        them). Throws a clear error outside the Exchange Management Shell, and when the
+        caller's role assignments lack one of Cmdlets (the "Org Custom Apps" role).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][scriptblock]$LoadSnapin,
+        [Parameter(Mandatory = $true)][string[]]$Cmdlets
+    )
+    if (-not (Test-LsExchangeShell)) {
+        Write-Verbose 'Exchange cmdlets not found; loading the Exchange snap-in.'
+        try { & $LoadSnapin } catch { Write-Verbose $_.Exception.Message }
+        if (-not (Test-LsExchangeShell)) {
+            throw 'The Exchange cmdlets are not available. Run this script in the Exchange Management Shell.'
+        }
+    }
+    foreach ($command in $Cmdlets) {
+        if ($null -eq (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
+            throw "The Exchange cmdlet $command is not available to you. Managing organization apps needs the ""Org Custom Apps"" role (for example through Organization Management)."
+        }
+    }
+}
+
 function Invoke-LsAddinStep {
     <#
     .SYNOPSIS
@@ -613,8 +654,8 @@ function Write-LsAddinSummary {
 #endregion
 
 Export-ModuleMember -Function @(
-    'Get-LsAddinConstant', 'ConvertTo-LsAddinVersion', 'Read-LsAddinManifest', 'Get-LsAddinNodeText',
+    'Get-LsAddinConstant', 'ConvertTo-LsAddinVersion', 'Read-LsAddinManifest', 'Read-LsAddinManifestFile', 'Get-LsAddinNodeText',
     'Get-LsAddinManifestFromUrl', 'Get-LsAddinDownloadError',
     'Resolve-LsAddinUser', 'Get-LsAddinRecipient', 'Add-LsAddinUser', 'Get-LsAddinRecipientKey', 'Expand-LsAddinGroup',
-    'Resolve-LsAddinUserListKey', 'Find-LsAddinApp', 'Compare-LsAddinApp', 'Invoke-LsAddinStep', 'Write-LsAddinSummary'
+    'Resolve-LsAddinUserListKey', 'Find-LsAddinApp', 'Compare-LsAddinApp', 'Assert-LsAddinShell', 'Invoke-LsAddinStep', 'Write-LsAddinSummary'
 )

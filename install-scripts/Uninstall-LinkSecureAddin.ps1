@@ -63,28 +63,17 @@ $whatIfMode = [bool]$WhatIfPreference
 # Preflight: read everything, change nothing.
 # ---------------------------------------------------------------------------------------
 
-if (-not (Test-LsExchangeShell)) {
-    Write-Verbose 'Exchange cmdlets not found; loading the Exchange snap-in.'
-    try { Add-LsExchangeSnapin } catch { Write-Verbose $_.Exception.Message }
-    if (-not (Test-LsExchangeShell)) {
-        throw 'The Exchange cmdlets are not available. Run this script in the Exchange Management Shell.'
-    }
-}
+Assert-LsAddinShell -LoadSnapin { Add-LsExchangeSnapin } -Cmdlets @('Get-App', 'Remove-App')
 
 if ($PSCmdlet.ParameterSetName -eq 'Id') {
     if ($AppId -eq [guid]::Empty) { throw '-AppId is the empty GUID; pass the add-in manifest''s <Id>.' }
     $id = $AppId.ToString()
 }
 else {
-    if ($PSCmdlet.ParameterSetName -eq 'Url') {
-        $source = $ManifestUrl
-        $bytes = Get-LsAddinManifestFromUrl -Url $ManifestUrl -TimeoutSeconds $TimeoutSeconds
-    }
-    else {
-        if (-not (Test-Path -LiteralPath $ManifestPath -PathType Leaf)) { throw "Manifest file '$ManifestPath' not found." }
-        $source = (Resolve-Path -LiteralPath $ManifestPath).ProviderPath
-        $bytes = [System.IO.File]::ReadAllBytes($source)
-    }
+    if ($PSCmdlet.ParameterSetName -eq 'Url') { $file = [pscustomobject]@{ Source = $ManifestUrl; Bytes = (Get-LsAddinManifestFromUrl -Url $ManifestUrl -TimeoutSeconds $TimeoutSeconds) } }
+    else { $file = Read-LsAddinManifestFile -Path $ManifestPath }
+    $source = $file.Source
+    $bytes = $file.Bytes
     $manifest = Read-LsAddinManifest -Bytes $bytes -Source $source
     if ($null -eq $manifest.Id) {
         throw ("The manifest '$source' gives no add-in Id:`n  " + (@($manifest.Problems) -join "`n  ") + "`nPass -AppId instead.")

@@ -40,6 +40,22 @@ BeforeAll {
         $text
     }
 
+    function Initialize-AddinTest {
+        # A fresh fake organisation with the Exchange and App stand-ins, and a manifest file.
+        Reset-LsFake
+        Reset-LsAddinFake
+        Install-LsExchangeStandIns
+        Install-LsAddinStandIns
+        $script:Root = New-LsTestRoot
+        $script:ManifestPath = Join-Path $script:Root 'manifest.xml'
+        Set-Manifest | Out-Null
+    }
+
+    function Clear-AddinTest {
+        Remove-Item -LiteralPath $script:Root -Recurse -Force -ErrorAction SilentlyContinue
+        foreach ($path in @($global:LsFake.Transcripts)) { Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue }
+    }
+
     function Get-AppCall {
         @(Get-LsMutatingCall | Where-Object { $_.Name -match '-App$' })
     }
@@ -257,29 +273,15 @@ $(($cases.Keys | ForEach-Object { "try { `$b = Get-LsAddinManifestFromUrl -Url '
             Remove-Item -LiteralPath $script:Folder -Recurse -Force -ErrorAction SilentlyContinue
         }
 
-        It 'downloads the manifest from a trusted server' {
-            $script:Child.ok | Should -BeLike 'OK <?xml*'
-            $script:Child.ok | Should -BeLike "*<Id>$($global:LsAddinId)</Id>*"
-        }
-
-        It 'refuses a redirect and names its target' {
-            $script:Child.redirect | Should -BeLike "ERROR*redirects (HTTP 302 to '/addin/manifest.xml')*do not follow redirects*"
-        }
-
-        It 'reports a status other than 200' {
-            $script:Child.missing | Should -BeLike 'ERROR*answered HTTP 404*'
-        }
-
-        It 'refuses a body larger than a manifest can be' {
-            $script:Child.big | Should -BeLike 'ERROR*1048600 bytes*'
-        }
-
-        It 'refuses a trusted certificate for another name' {
-            $script:Child.wrongName | Should -BeLike 'ERROR*certificate*is not valid*'
-        }
-
-        It 'refuses an expired certificate' {
-            $script:Child.expired | Should -BeLike 'ERROR*certificate*is not valid*'
+        It '<Case>' -ForEach @(
+            @{ Case = 'downloads the manifest from a trusted server'; Key = 'ok'; Expected = 'OK <?xml*<Id>6d0c1f3e-2b8a-4c55-9e1d-7f4a2b9c0e11</Id>*' }
+            @{ Case = 'refuses a redirect and names its target'; Key = 'redirect'; Expected = "ERROR*redirects (HTTP 302 to '/addin/manifest.xml')*do not follow redirects*" }
+            @{ Case = 'reports a status other than 200'; Key = 'missing'; Expected = 'ERROR*answered HTTP 404*' }
+            @{ Case = 'refuses a body larger than a manifest can be'; Key = 'big'; Expected = 'ERROR*1048600 bytes*' }
+            @{ Case = 'refuses a trusted certificate for another name'; Key = 'wrongName'; Expected = 'ERROR*certificate*is not valid*' }
+            @{ Case = 'refuses an expired certificate'; Key = 'expired'; Expected = 'ERROR*certificate*is not valid*' }
+        ) {
+            $script:Child.$Key | Should -BeLike $Expected
         }
     }
 }
@@ -290,18 +292,11 @@ Describe 'Install-LinkSecureAddin.ps1' {
     }
 
     BeforeEach {
-        Reset-LsFake
-        Reset-LsAddinFake
-        Install-LsExchangeStandIns
-        Install-LsAddinStandIns
-        $script:Root = New-LsTestRoot
-        $script:ManifestPath = Join-Path $script:Root 'manifest.xml'
-        Set-Manifest | Out-Null
+        Initialize-AddinTest
     }
 
     AfterEach {
-        Remove-Item -LiteralPath $script:Root -Recurse -Force -ErrorAction SilentlyContinue
-        foreach ($path in @($global:LsFake.Transcripts)) { Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue }
+        Clear-AddinTest
     }
 
     It 'installs the manifest file for everyone with New-App -OrganizationApp -FileData' {
@@ -529,20 +524,13 @@ Describe 'Uninstall-LinkSecureAddin.ps1' {
     }
 
     BeforeEach {
-        Reset-LsFake
-        Reset-LsAddinFake
-        Install-LsExchangeStandIns
-        Install-LsAddinStandIns
-        $script:Root = New-LsTestRoot
-        $script:ManifestPath = Join-Path $script:Root 'manifest.xml'
-        Set-Manifest | Out-Null
+        Initialize-AddinTest
         Invoke-Install @{ Groups = @('Finance') } | Out-Null
         $global:LsFake.Calls.Clear()
     }
 
     AfterEach {
-        Remove-Item -LiteralPath $script:Root -Recurse -Force -ErrorAction SilentlyContinue
-        foreach ($path in @($global:LsFake.Transcripts)) { Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue }
+        Clear-AddinTest
     }
 
     It 'removes only our app (<Case>)' -ForEach @(

@@ -36,6 +36,10 @@ $script:Addin = [pscustomobject]@{
     MaxUserList          = 1000
     # A guard for the download only (a manifest is a few kilobytes).
     MaxManifestBytes     = 1048576
+    # The Id in src/LinkSecure.Addin/web/manifest.xml: an add-in keeps its Id for life.
+    ProductAppId         = 'b1b1eaad-001b-4231-9c42-ded7742e8a16'
+    # The token that "linksecure serve" replaces with its public base URL in the served manifest.
+    BaseUrlToken         = '__LINKSECURE_BASE_URL__'
     OfficeAppNamespace   = 'http://schemas.microsoft.com/office/appforoffice/1.1'
     XsiNamespace         = 'http://www.w3.org/2001/XMLSchema-instance'
     # Recipients that -UserList accepts: mailboxes and mail users.
@@ -128,6 +132,11 @@ function Read-LsAddinManifest {
         }
     }
 
+    if ($null -ne $document -and $document.OuterXml.Contains($script:Addin.BaseUrlToken)) {
+        # The file in the source tree is a template; "linksecure serve" fills in its public URL.
+        $problems.Add("The manifest still contains $($script:Addin.BaseUrlToken): it is the template from the source tree. Use -ManifestUrl https://<name>/addin/manifest.xml, or save that served manifest and pass it with -ManifestPath.")
+        $document = $null
+    }
     if ($null -ne $document) {
         $root = $document.DocumentElement
         $ns = New-Object System.Xml.XmlNamespaceManager($document.NameTable)
@@ -184,7 +193,7 @@ function Read-LsAddinManifest {
             # Every URL must be absolute HTTPS ("Outlook add-ins require all content to be delivered by SSL").
             $sourceLocations = [System.Collections.Generic.List[string]]::new()
             $urls = [System.Collections.Generic.List[string]]::new()
-            foreach ($node in @($document.SelectNodes("//*[local-name()='SourceLocation' or local-name()='IconUrl' or local-name()='HighResolutionIconUrl' or local-name()='SupportUrl' or (local-name()='Url' and ../../*[local-name()='Resources'])]"))) {
+            foreach ($node in @($document.SelectNodes("//*[local-name()='SourceLocation' or local-name()='IconUrl' or local-name()='HighResolutionIconUrl' or local-name()='SupportUrl' or ((local-name()='Url' or local-name()='Image') and local-name(../..)='Resources')]"))) {
                 $value = $node.GetAttribute('DefaultValue')
                 if ($node.LocalName -eq 'SourceLocation' -and [string]::IsNullOrEmpty($value) -and $node.HasAttribute('resid')) { continue }
                 if ($node.LocalName -eq 'SourceLocation') { $sourceLocations.Add($value) }
@@ -193,7 +202,7 @@ function Read-LsAddinManifest {
             }
             foreach ($appDomain in @($root.SelectNodes('o:AppDomains/o:AppDomain', $ns))) { $urls.Add((Get-LsAddinNodeText -Node $appDomain)) }
             if ($sourceLocations.Count -eq 0) { $problems.Add('The manifest has no <SourceLocation DefaultValue="https://...">.') }
-            foreach ($url in $urls) {
+            foreach ($url in @($urls | Select-Object -Unique)) {
                 $uri = $null
                 # "scheme://" first: on Linux "/path" would parse as an absolute file: URI.
                 if ($url -notmatch '^[A-Za-z][A-Za-z0-9+.-]*://' -or -not [System.Uri]::TryCreate($url, [System.UriKind]::Absolute, [ref]$uri)) { $problems.Add("'$url' is not an absolute URL.") }

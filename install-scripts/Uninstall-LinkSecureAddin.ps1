@@ -8,8 +8,9 @@
     Id is removed with Remove-App -OrganizationApp. Nothing else is touched: other
     organization apps, the default apps and the users' own apps stay as they are.
 
-    The Id comes from -AppId, or is read from the manifest (-ManifestPath, or
-    -ManifestUrl when "linksecure serve" still runs). A second run changes nothing and
+    The Id is ExchangeLinkSecure's (the <Id> of src/LinkSecure.Addin/web/manifest.xml,
+    b1b1eaad-001b-4231-9c42-ded7742e8a16), or -AppId, or is read from a manifest
+    (-ManifestPath, or -ManifestUrl when "linksecure serve" still runs). A second run changes nothing and
     says so. -WhatIf shows the change without making it. A real run writes a transcript
     to the temporary folder.
 
@@ -17,7 +18,8 @@
     to restart Outlook).
 
 .PARAMETER AppId
-    The add-in's manifest Id (a GUID).
+    The add-in's manifest Id (a GUID). Default: ExchangeLinkSecure's,
+    b1b1eaad-001b-4231-9c42-ded7742e8a16.
 
 .PARAMETER ManifestPath
     The add-in's manifest file; its <Id> is used.
@@ -32,7 +34,9 @@
     .\Uninstall-LinkSecureAddin.ps1 -ManifestUrl https://linksecure.corp.example/addin/manifest.xml -WhatIf
 
 .EXAMPLE
-    .\Uninstall-LinkSecureAddin.ps1 -AppId 6d0c1f3e-2b8a-4c55-9e1d-7f4a2b9c0e11
+    .\Uninstall-LinkSecureAddin.ps1
+
+    Removes the ExchangeLinkSecure add-in (its fixed Id) from the organization.
 
 .OUTPUTS
     LinkSecure.StepResult objects (Step, Status, Target, Detail).
@@ -45,7 +49,7 @@
 
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High', DefaultParameterSetName = 'Id')]
 param(
-    [Parameter(Mandatory = $true, ParameterSetName = 'Id')][guid]$AppId,
+    [Parameter(ParameterSetName = 'Id')][guid]$AppId,
     [Parameter(Mandatory = $true, ParameterSetName = 'Path')][string]$ManifestPath,
     [Parameter(Mandatory = $true, ParameterSetName = 'Url')][string]$ManifestUrl,
     [ValidateRange(1, 300)][int]$TimeoutSeconds = 15
@@ -66,6 +70,7 @@ $whatIfMode = [bool]$WhatIfPreference
 Assert-LsAddinShell -LoadSnapin { Add-LsExchangeSnapin } -Cmdlets @('Get-App', 'Remove-App')
 
 if ($PSCmdlet.ParameterSetName -eq 'Id') {
+    if (-not $PSBoundParameters.ContainsKey('AppId')) { $AppId = [guid](Get-LsAddinConstant).ProductAppId }
     if ($AppId -eq [guid]::Empty) { throw '-AppId is the empty GUID; pass the add-in manifest''s <Id>.' }
     $id = $AppId.ToString()
 }

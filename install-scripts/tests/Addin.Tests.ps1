@@ -84,6 +84,7 @@ Describe 'Read-LsAddinManifest' {
         @{ Case = 'a Version of five parts'; Properties = @{ Version = '1.0.0.0.1' }; Expected = "*<Version> '1.0.0.0.1'*" }
         @{ Case = 'an http SourceLocation'; Properties = @{ SourceLocation = 'http://linksecure.contoso.test/addin/taskpane.html' }; Expected = "*'http://linksecure.contoso.test/addin/taskpane.html' is not HTTPS*" }
         @{ Case = 'http resources'; Properties = @{ Origin = 'http://linksecure.contoso.test' }; Expected = "*'http://linksecure.contoso.test/addin/icon-64.png' is not HTTPS*" }
+        @{ Case = 'http resources in VersionOverrides'; Properties = @{ ResourceOrigin = 'http://linksecure.contoso.test' }; Expected = "*'http://linksecure.contoso.test/addin/launchevent.js' is not HTTPS*" }
         @{ Case = 'a relative SourceLocation'; Properties = @{ SourceLocation = '/addin/taskpane.html' }; Expected = "*'/addin/taskpane.html' is not an absolute URL*" }
         @{ Case = 'an unknown permission'; Properties = @{ Permissions = 'Everything' }; Expected = "*<Permissions> 'Everything'*" }
     ) {
@@ -114,10 +115,14 @@ Describe 'Read-LsAddinManifest' {
     }
 
     It 'sees ReadWriteMailbox and LaunchEvent' {
-        $text = (New-LsAddinManifest -Permissions 'ReadWriteMailbox') -replace '</Resources>', '</Resources><LaunchEvent Type="OnMessageSend" FunctionName="onMessageSend"/>'
-        $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes $text) -Source 'test'
+        $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes (New-LsAddinManifest -Permissions 'ReadWriteMailbox')) -Source 'test'
         $info.NeedsReadWriteMailbox | Should -BeTrue
         $info.HasLaunchEvent | Should -BeTrue
+    }
+
+    It 'says that the source tree''s template is not the served manifest' {
+        $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes (New-LsAddinManifest -Origin '__LINKSECURE_BASE_URL__')) -Source 'test'
+        $info.Problems | Should -Be @('The manifest still contains __LINKSECURE_BASE_URL__: it is the template from the source tree. Use -ManifestUrl https://<name>/addin/manifest.xml, or save that served manifest and pass it with -ManifestPath.')
     }
 }
 
@@ -274,7 +279,7 @@ $(($cases.Keys | ForEach-Object { "try { `$b = Get-LsAddinManifestFromUrl -Url '
         }
 
         It '<Case>' -ForEach @(
-            @{ Case = 'downloads the manifest from a trusted server'; Key = 'ok'; Expected = 'OK <?xml*<Id>6d0c1f3e-2b8a-4c55-9e1d-7f4a2b9c0e11</Id>*' }
+            @{ Case = 'downloads the manifest from a trusted server'; Key = 'ok'; Expected = 'OK <?xml*<Id>b1b1eaad-001b-4231-9c42-ded7742e8a16</Id>*' }
             @{ Case = 'refuses a redirect and names its target'; Key = 'redirect'; Expected = "ERROR*redirects (HTTP 302 to '/addin/manifest.xml')*do not follow redirects*" }
             @{ Case = 'reports a status other than 200'; Key = 'missing'; Expected = 'ERROR*answered HTTP 404*' }
             @{ Case = 'refuses a body larger than a manifest can be'; Key = 'big'; Expected = 'ERROR*1048600 bytes*' }
@@ -536,6 +541,7 @@ Describe 'Uninstall-LinkSecureAddin.ps1' {
     It 'removes only our app (<Case>)' -ForEach @(
         @{ Case = 'Id from the manifest file'; Arguments = { @{ ManifestPath = $script:ManifestPath } } }
         @{ Case = '-AppId'; Arguments = { @{ AppId = $global:LsAddinId } } }
+        @{ Case = 'the product Id, with no arguments'; Arguments = { @{} } }
     ) {
         $others = @($global:LsFake.Addin.Apps | Where-Object { $_.AppId -ne $global:LsAddinId } | ForEach-Object AppId)
         $result = Invoke-Uninstall (& $Arguments)

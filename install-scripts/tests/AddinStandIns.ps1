@@ -22,7 +22,8 @@
 Set-StrictMode -Version Latest
 
 $global:LsAddinCommandNames = @('Get-App', 'New-App', 'Set-App', 'Remove-App', 'Get-Recipient', 'Get-DistributionGroupMember')
-$global:LsAddinId = '6d0c1f3e-2b8a-4c55-9e1d-7f4a2b9c0e11'
+# The product's Id (src/LinkSecure.Addin/web/manifest.xml).
+$global:LsAddinId = 'b1b1eaad-001b-4231-9c42-ded7742e8a16'
 
 function global:New-LsAddinManifest {
     # A manifest like the product's: MailApp, Mailbox 1.1, ReadWriteItem, HTTPS URLs.
@@ -32,10 +33,12 @@ function global:New-LsAddinManifest {
         [string]$MinVersion = '1.1',
         [string]$Permissions = 'ReadWriteItem',
         [string]$Origin = 'https://linksecure.contoso.test',
+        [string]$ResourceOrigin,
         [string]$SourceLocation,
         [string]$DisplayName = 'ExchangeLinkSecure'
     )
     if ([string]::IsNullOrEmpty($SourceLocation)) { $SourceLocation = "$Origin/addin/taskpane.html" }
+    if ([string]::IsNullOrEmpty($ResourceOrigin)) { $ResourceOrigin = $Origin }
     @"
 <?xml version="1.0" encoding="UTF-8"?>
 <OfficeApp xmlns="http://schemas.microsoft.com/office/appforoffice/1.1"
@@ -61,9 +64,27 @@ function global:New-LsAddinManifest {
   <Permissions>$Permissions</Permissions>
   <Rule xsi:type="RuleCollection" Mode="Or"><Rule xsi:type="ItemIs" ItemType="Message" FormType="Edit"/></Rule>
   <VersionOverrides xmlns="http://schemas.microsoft.com/office/mailappversionoverrides" xsi:type="VersionOverridesV1_0">
-    <Resources>
-      <bt:Urls><bt:Url id="Taskpane.Url" DefaultValue="$Origin/addin/taskpane.html"/></bt:Urls>
-    </Resources>
+    <VersionOverrides xmlns="http://schemas.microsoft.com/office/mailappversionoverrides/1.1" xsi:type="VersionOverridesV1_1">
+      <Hosts>
+        <Host xsi:type="MailHost">
+          <Runtimes><Runtime resid="WebViewRuntime.Url"><Override type="javascript" resid="JSRuntime.Url"/></Runtime></Runtimes>
+          <DesktopFormFactor>
+            <FunctionFile resid="WebViewRuntime.Url"/>
+            <ExtensionPoint xsi:type="LaunchEvent">
+              <LaunchEvents><LaunchEvent Type="OnMessageSend" FunctionName="onMessageSend" SendMode="PromptUser"/></LaunchEvents>
+              <SourceLocation resid="WebViewRuntime.Url"/>
+            </ExtensionPoint>
+          </DesktopFormFactor>
+        </Host>
+      </Hosts>
+      <Resources>
+        <bt:Images><bt:Image id="Icon.16x16" DefaultValue="$ResourceOrigin/addin/icons/icon-16.png"/></bt:Images>
+        <bt:Urls>
+          <bt:Url id="WebViewRuntime.Url" DefaultValue="$ResourceOrigin/addin/commands.html"/>
+          <bt:Url id="JSRuntime.Url" DefaultValue="$ResourceOrigin/addin/launchevent.js"/>
+        </bt:Urls>
+      </Resources>
+    </VersionOverrides>
   </VersionOverrides>
 </OfficeApp>
 "@

@@ -23,8 +23,9 @@
       * it is provided to everyone, or with -Users / -Groups to exactly those users
         (-ProvidedTo SpecificUsers -UserList).
 
-    An app with the same Id and the same Version is updated in place with Set-App. When
-    the Version differs, Exchange needs the manifest imported again: New-App refuses an Id
+    An app with the same Id, the same Version and the same URLs is updated in place with
+    Set-App. When the Version or the URLs differ (a new release, or a new public URL of
+    "linksecure serve"), Exchange needs the manifest imported again: New-App refuses an Id
     that is installed, so the script removes the old app and installs the new manifest with
     the same settings. If that installation fails, it puts the previous manifest back.
     Change the manifest's <Version> to roll out a changed manifest: clients cache by Version.
@@ -155,7 +156,20 @@ if ($null -ne $existing) {
     $installedVersion = [string](Get-LsPropertyValue -InputObject $existing -Name 'AppVersion')
     $old = ConvertTo-LsAddinVersion -Text $installedVersion
     $new = ConvertTo-LsAddinVersion -Text $manifest.Version
-    if ($null -ne $old -and $old -eq $new) { $action = 'Update' }
+    $reimportReason = "version $installedVersion to $($manifest.Version)"
+    if ($null -ne $old -and $old -eq $new) {
+        $action = 'Update'
+        # Same Version, other URLs (for example "linksecure serve --public-url" changed): Exchange keeps the
+        # manifest it imported, so only a new import brings the new URLs to the clients.
+        $installedXml = [string](Get-LsPropertyValue -InputObject $existing -Name 'ManifestXml')
+        if (-not [string]::IsNullOrEmpty($installedXml)) {
+            $installed = Read-LsAddinManifest -Bytes ([System.Text.Encoding]::UTF8.GetBytes($installedXml)) -Source 'Get-App ManifestXml'
+            if (@($installed.Urls).Count -gt 0 -and -not (Test-LsSameSet -Left $installed.Urls -Right $manifest.Urls)) {
+                $action = 'Reimport'
+                $reimportReason = "version $installedVersion, whose URLs differ ($(@($installed.SourceLocations) -join ', ') to $(@($manifest.SourceLocations) -join ', '))"
+            }
+        }
+    }
     else {
         if ($null -ne $old -and $new -lt $old -and -not $AllowDowngrade) {
             throw "The installed add-in ($installedVersion) is newer than the manifest '$source' ($($manifest.Version)). Use -AllowDowngrade to install the older version."
@@ -208,7 +222,7 @@ try {
         }
         if ($previousParameters.ProvidedTo -eq 'SpecificUsers') { $previousParameters['UserList'] = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $existing -Name 'UserList')) }
         [void](Invoke-LsAddinStep -Cmdlet $PSCmdlet -Results $results -WhatIfMode $whatIfMode -Step 'Organization app' -Target $target `
-                -Action "Replace version $installedVersion with $($manifest.Version): Remove-App, then New-App -OrganizationApp $from for $scopeText, $DefaultState" -Change {
+                -Action "Re-import ($reimportReason): Remove-App, then New-App -OrganizationApp $from for $scopeText, $DefaultState" -Change {
                 Remove-App -OrganizationApp -Identity $manifest.Id -Confirm:$false
                 try {
                     New-App @newAppParameters

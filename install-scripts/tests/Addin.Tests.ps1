@@ -401,6 +401,18 @@ Describe 'Install-LinkSecureAddin.ps1' {
         @($global:LsFake.Addin.Apps | Where-Object { $_.AppId -ne $global:LsAddinId } | ForEach-Object AppId) | Should -Be $others
     }
 
+    It 're-imports the same Version when its URLs changed (a new public URL of the service)' {
+        Invoke-Install | Out-Null
+        Set-Manifest @{ Origin = 'https://linksecure2.contoso.test' } | Out-Null
+        $global:LsFake.Calls.Clear()
+
+        $result = Invoke-Install
+
+        @((Get-AppCall).Name) | Should -Be @('Remove-App', 'New-App')
+        $result[0].Detail | Should -BeLike '*URLs differ (https://linksecure.contoso.test/addin/taskpane.html to https://linksecure2.contoso.test/addin/taskpane.html)*'
+        (Get-LsAddinApp).ManifestXml | Should -BeLike '*https://linksecure2.contoso.test/addin/taskpane.html*'
+    }
+
     It 'puts the previous version back when New-App of the new one fails' {
         Invoke-Install @{ Users = @('bob@contoso.test'); DefaultState = 'AlwaysEnabled' } | Out-Null
         Set-Manifest @{ Version = '2.0.0.0' } | Out-Null
@@ -446,7 +458,7 @@ Describe 'Install-LinkSecureAddin.ps1' {
         It 'changes nothing and reports the planned step (<Case>)' -ForEach @(
             @{ Case = 'new install'; Prepare = {}; Extra = @{}; Expected = 'New-App -OrganizationApp*' }
             @{ Case = 'scope change'; Prepare = { Invoke-Install | Out-Null }; Extra = @{ Users = @('carol@contoso.test') }; Expected = 'Set-App (ProvidedTo, UserList)*' }
-            @{ Case = 'new version'; Prepare = { Invoke-Install | Out-Null; Set-Manifest @{ Version = '1.5.0.0' } | Out-Null }; Extra = @{}; Expected = 'Replace version 1.0.0.0 with 1.5.0.0*' }
+            @{ Case = 'new version'; Prepare = { Invoke-Install | Out-Null; Set-Manifest @{ Version = '1.5.0.0' } | Out-Null }; Extra = @{}; Expected = 'Re-import (version 1.0.0.0 to 1.5.0.0): Remove-App, then New-App*' }
         ) {
             & $Prepare
             $global:LsFake.Calls.Clear()

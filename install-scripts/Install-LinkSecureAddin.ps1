@@ -120,7 +120,9 @@ if ($PSCmdlet.ParameterSetName -eq 'Url') { $file = [pscustomobject]@{ Source = 
 else { $file = Read-LsAddinManifestFile -Path $ManifestPath }
 $source = $file.Source
 $bytes = $file.Bytes
-$manifest = Read-LsAddinManifest -Bytes $bytes -Source $source
+$expectedOrigin = $null
+if ($PSCmdlet.ParameterSetName -eq 'Url') { $expectedOrigin = ([uri]$ManifestUrl).GetLeftPart([System.UriPartial]::Authority) }
+$manifest = Read-LsAddinManifest -Bytes $bytes -Source $source -ExpectedOrigin $expectedOrigin
 if (@($manifest.Problems).Count -gt 0) {
     throw ("The manifest '$source' cannot be installed:`n  " + (@($manifest.Problems) -join "`n  "))
 }
@@ -161,9 +163,9 @@ if ($null -ne $existing) {
         $action = 'Update'
         # Same Version, other URLs (for example "linksecure serve --public-url" changed): Exchange keeps the
         # manifest it imported, so only a new import brings the new URLs to the clients.
-        $installedXml = [string](Get-LsPropertyValue -InputObject $existing -Name 'ManifestXml')
-        if (-not [string]::IsNullOrEmpty($installedXml)) {
-            $installed = Read-LsAddinManifest -Bytes ([System.Text.Encoding]::UTF8.GetBytes($installedXml)) -Source 'Get-App ManifestXml'
+        $installedManifest = Get-LsAddinInstalledManifest -App $existing
+        if ($null -ne $installedManifest) {
+            $installed = $installedManifest.Manifest
             if (@($installed.Urls).Count -gt 0 -and -not (Test-LsSameSet -Left $installed.Urls -Right $manifest.Urls)) {
                 $action = 'Reimport'
                 $reimportReason = "version $installedVersion, whose URLs differ ($(@($installed.SourceLocations) -join ', ') to $(@($manifest.SourceLocations) -join ', '))"
@@ -212,7 +214,7 @@ try {
             })
     }
     elseif ($action -eq 'Reimport') {
-        $previousXml = [string](Get-LsPropertyValue -InputObject $existing -Name 'ManifestXml')
+        $previousManifest = Get-LsAddinInstalledManifest -App $existing
         $previousParameters = @{
             OrganizationApp     = $true
             DefaultStateForUser = [string](Get-LsPropertyValue -InputObject $existing -Name 'DefaultStateForUser')
@@ -229,11 +231,11 @@ try {
                 }
                 catch {
                     $failure = $_.Exception.Message
-                    if ([string]::IsNullOrEmpty($previousXml)) {
+                    if ($null -eq $previousManifest) {
                         throw "New-App failed after the old version was removed, and Get-App gave no manifest to put back: $failure. Install version $installedVersion again by hand."
                     }
-                    $previousParameters['FileData'] = [System.Text.Encoding]::UTF8.GetBytes($previousXml)
-                    if ((Read-LsAddinManifest -Bytes $previousParameters['FileData'] -Source 'previous').NeedsReadWriteMailbox) { $previousParameters['AllowReadWriteMailbox'] = $true }
+                    $previousParameters['FileData'] = [System.Text.Encoding]::UTF8.GetBytes($previousManifest.Text)
+                    if ($previousManifest.Manifest.NeedsReadWriteMailbox) { $previousParameters['AllowReadWriteMailbox'] = $true }
                     New-App @previousParameters | Out-Null
                     throw "New-App of version $($manifest.Version) failed: $failure. Version $installedVersion was put back with its previous settings."
                 }

@@ -93,11 +93,16 @@ function Read-LsAddinManifest {
         MailboxMinVersion, SourceLocations, Urls, HasLaunchEvent, NeedsReadWriteMailbox and
         Problems (every problem found, all at once; empty when the manifest is usable).
         The XML is read with DTD processing prohibited and no resolver (no external fetches).
+        URLs on a loopback host are refused (other machines cannot reach them). With
+        ExpectedOrigin (the origin the manifest was downloaded from), every URL must be on that
+        origin: "linksecure serve" builds them from its --public-url, so a different origin
+        means --public-url is not the name the clients use.
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)][AllowEmptyCollection()][byte[]]$Bytes,
-        [Parameter(Mandatory = $true)][string]$Source
+        [Parameter(Mandatory = $true)][string]$Source,
+        [string]$ExpectedOrigin
     )
     $problems = [System.Collections.Generic.List[string]]::new()
     $info = [ordered]@{
@@ -207,6 +212,10 @@ function Read-LsAddinManifest {
                 # "scheme://" first: on Linux "/path" would parse as an absolute file: URI.
                 if ($url -notmatch '^[A-Za-z][A-Za-z0-9+.-]*://' -or -not [System.Uri]::TryCreate($url, [System.UriKind]::Absolute, [ref]$uri)) { $problems.Add("'$url' is not an absolute URL.") }
                 elseif ($uri.Scheme -ne 'https') { $problems.Add("'$url' is not HTTPS; every URL in an Outlook add-in manifest must be.") }
+                elseif ($uri.IsLoopback) { $problems.Add("'$url' is on a loopback address, which no other machine reaches. Start ""linksecure serve"" with --public-url https://<DNS name>.") }
+                elseif (-not [string]::IsNullOrEmpty($ExpectedOrigin) -and $uri.GetLeftPart([System.UriPartial]::Authority) -ne $ExpectedOrigin) {
+                    $problems.Add("'$url' is not on $ExpectedOrigin, where the manifest was downloaded from. Start ""linksecure serve"" with --public-url $ExpectedOrigin (the name the clients use).")
+                }
             }
             $info.SourceLocations = $sourceLocations.ToArray()
             $info.Urls = @($urls | Sort-Object -Unique)
@@ -227,6 +236,25 @@ function Read-LsAddinManifestFile {
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { throw "Manifest file '$Path' not found." }
     $full = (Resolve-Path -LiteralPath $Path).ProviderPath
     [pscustomobject]@{ Source = $full; Bytes = [System.IO.File]::ReadAllBytes($full) }
+}
+
+function Get-LsAddinInstalledManifest {
+    <#
+    .SYNOPSIS
+        The manifest of an installed app (Get-App's ManifestXml) as text, or $null.
+    .DESCRIPTION
+        ManifestXml may come as text (remote shell) or as an XML document (local snap-in).
+        Returns $null when it is missing or is not a readable add-in manifest.
+    #>
+    [CmdletBinding()]
+    param([AllowNull()][object]$App)
+    $value = Get-LsPropertyValue -InputObject $App -Name 'ManifestXml'
+    if ($null -eq $value) { return $null }
+    if ($value -is [System.Xml.XmlNode]) { $text = $value.OuterXml } else { $text = [string]$value }
+    if ([string]::IsNullOrEmpty($text)) { return $null }
+    $read = Read-LsAddinManifest -Bytes ([System.Text.Encoding]::UTF8.GetBytes($text)) -Source 'Get-App ManifestXml'
+    if ($null -eq $read.Id) { return $null }
+    [pscustomobject]@{ Text = $text; Manifest = $read }
 }
 
 function Get-LsAddinNodeText {
@@ -663,7 +691,7 @@ function Write-LsAddinSummary {
 #endregion
 
 Export-ModuleMember -Function @(
-    'Get-LsAddinConstant', 'ConvertTo-LsAddinVersion', 'Read-LsAddinManifest', 'Read-LsAddinManifestFile', 'Get-LsAddinNodeText',
+    'Get-LsAddinConstant', 'ConvertTo-LsAddinVersion', 'Read-LsAddinManifest', 'Read-LsAddinManifestFile', 'Get-LsAddinInstalledManifest', 'Get-LsAddinNodeText',
     'Get-LsAddinManifestFromUrl', 'Get-LsAddinDownloadError',
     'Resolve-LsAddinUser', 'Get-LsAddinRecipient', 'Add-LsAddinUser', 'Get-LsAddinRecipientKey', 'Expand-LsAddinGroup',
     'Resolve-LsAddinUserListKey', 'Find-LsAddinApp', 'Compare-LsAddinApp', 'Assert-LsAddinShell', 'Invoke-LsAddinStep', 'Write-LsAddinSummary'

@@ -61,6 +61,13 @@ BeforeAll {
     }
 }
 
+AfterAll {
+    # The stand-ins are global functions: take them away for the test files that run next.
+    Remove-LsAddinStandIns
+    Remove-LsExchangeStandIns
+    Remove-Variable -Name LsAddinDirectory -Scope Global -ErrorAction SilentlyContinue
+}
+
 Describe 'Read-LsAddinManifest' {
     It 'reads the Id, Version, requirement set and permissions of a product manifest' {
         $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes (New-LsAddinManifest -Version '1.2.3.4')) -Source 'test'
@@ -90,6 +97,18 @@ Describe 'Read-LsAddinManifest' {
     ) {
         $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes (New-LsAddinManifest @Properties)) -Source 'test'
         ($info.Problems -join "`n") | Should -BeLike $Expected
+    }
+
+    It 'refuses URLs on a loopback address (the default --public-url of a test run)' {
+        $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes (New-LsAddinManifest -Origin 'https://127.0.0.1:8443')) -Source 'test'
+        ($info.Problems -join "`n") | Should -BeLike "*'https://127.0.0.1:8443/addin/taskpane.html' is on a loopback address*--public-url*"
+    }
+
+    It 'wants every URL on the origin the manifest came from, when that is given' {
+        $bytes = ConvertTo-LsAddinBytes (New-LsAddinManifest -Origin 'https://linksecure.contoso.test:8443')
+        (Read-LsAddinManifest -Bytes $bytes -Source 'test' -ExpectedOrigin 'https://linksecure.contoso.test:8443').Problems | Should -BeNullOrEmpty
+        $problems = (Read-LsAddinManifest -Bytes $bytes -Source 'test' -ExpectedOrigin 'https://linksecure.contoso.test').Problems -join "`n"
+        $problems | Should -BeLike "*'https://linksecure.contoso.test:8443/addin/taskpane.html' is not on https://linksecure.contoso.test, where the manifest was downloaded from*--public-url https://linksecure.contoso.test*"
     }
 
     It 'reports every problem at once' {
@@ -437,6 +456,14 @@ Describe 'Install-LinkSecureAddin.ps1' {
         @($app.UserList) | Should -Be @('contoso.test/Users/Bob')
     }
 
+    It 'says so when New-App fails after the removal and Get-App gave no manifest to put back' {
+        Invoke-Install | Out-Null
+        (Get-LsAddinApp).ManifestXml = ''
+        Set-Manifest @{ Version = '2.0.0.0' } | Out-Null
+        $global:LsFake.FailCommand['New-App'] = 'Simulated: the directory could not be written.'
+        { Invoke-Install } | Should -Throw '*Get-App gave no manifest to put back: Simulated*Install version 1.0.0.0 again by hand*'
+    }
+
     It 'refuses to downgrade without -AllowDowngrade' {
         Set-Manifest @{ Version = '3.0.0.0' } | Out-Null
         Invoke-Install | Out-Null
@@ -488,6 +515,12 @@ Describe 'Install-LinkSecureAddin.ps1' {
             { Invoke-Install } | Should -Throw $Expected
             @(Get-LsMutatingCall).Count | Should -Be 0
             Get-LsAddinSnapshot | Should -Be $before
+        }
+
+        It 'a served manifest whose URLs are not on the URL it was downloaded from' {
+            Mock Get-LsAddinManifestFromUrl { , (ConvertTo-LsAddinBytes (New-LsAddinManifest -Origin 'https://ls-host.contoso.test:8443')) }
+            { Invoke-Install @{ ManifestUrl = $script:ServedUrl } } | Should -Throw '*is not on https://linksecure.contoso.test, where the manifest was downloaded from*--public-url*'
+            @(Get-LsMutatingCall).Count | Should -Be 0
         }
 
         It 'a missing manifest file' {

@@ -110,8 +110,11 @@ function global:New-LsFakeRecipient {
     }
 }
 
-function global:Reset-LsAddinFake {
-    # Call after Reset-LsFake: adds the organisation's recipients and apps.
+function global:New-LsAddinRecipientDirectory {
+    # The fake organisation's recipients and an index of every identity each answers to
+    # (Exchange matches them without regard to case). Built once per session: the
+    # stand-ins never change recipients, and 1000 bulk users take seconds to create.
+    if ($null -ne (Get-Variable -Name LsAddinDirectory -Scope Global -ErrorAction SilentlyContinue)) { return $global:LsAddinDirectory }
     $recipients = [System.Collections.Generic.List[object]]::new()
     foreach ($name in @('Alice', 'Bob', 'Carol', 'Dave', 'Erin')) {
         $recipients.Add((New-LsFakeRecipient -Name $name -RecipientType 'UserMailbox' -RecipientTypeDetails 'UserMailbox' -Address "$($name.ToLowerInvariant())@contoso.test"))
@@ -125,11 +128,25 @@ function global:Reset-LsAddinFake {
     $recipients.Add((New-LsFakeRecipient -Name 'Empty' -RecipientType 'MailUniversalDistributionGroup' -RecipientTypeDetails 'MailUniversalDistributionGroup' -Address 'empty@contoso.test'))
     $recipients.Add((New-LsFakeRecipient -Name 'All Staff Dynamic' -RecipientType 'DynamicDistributionGroup' -RecipientTypeDetails 'DynamicDistributionGroup' -Address 'allstaff@contoso.test'))
     $recipients.Add((New-LsFakeRecipient -Name 'Everybody Large' -RecipientType 'MailUniversalDistributionGroup' -RecipientTypeDetails 'MailUniversalDistributionGroup' -Address 'large@contoso.test'))
-    $large = [System.Collections.Generic.List[string]]::new()
     for ($i = 1; $i -le 1001; $i++) {
         $recipients.Add((New-LsFakeRecipient -Name ('Bulk{0:D4}' -f $i) -RecipientType 'UserMailbox' -RecipientTypeDetails 'UserMailbox' -Address ('bulk{0:D4}@contoso.test' -f $i)))
-        $large.Add(('Bulk{0:D4}' -f $i))
     }
+    # Every identity a recipient answers to (Exchange matches them without regard to case).
+    $index = @{}
+    foreach ($r in $recipients) {
+        foreach ($key in @($r.Name, $r.Alias, $r.PrimarySmtpAddress, $r.Guid, $r.DistinguishedName, $r.Identity | ForEach-Object { $_.ToLowerInvariant() } | Sort-Object -Unique)) {
+            if (-not $index.ContainsKey($key)) { $index[$key] = [System.Collections.Generic.List[object]]::new() }
+            $index[$key].Add($r)
+        }
+    }
+    $bulk = [string[]]@($recipients | Where-Object { $_.Name -like 'Bulk*' } | ForEach-Object { $_.Name })
+    $global:LsAddinDirectory = @{ Recipients = $recipients; Index = $index; BulkNames = $bulk }
+    $global:LsAddinDirectory
+}
+
+function global:Reset-LsAddinFake {
+    # Call after Reset-LsFake: adds the organisation's recipients and apps.
+    $directory = New-LsAddinRecipientDirectory
     # Members by name. Pilot: Alice, Bob, the contact and the nested group (Carol, and Pilot
     # again: a loop). Finance: Bob and Dave (Bob overlaps with Pilot).
     $members = @{
@@ -137,7 +154,7 @@ function global:Reset-LsAddinFake {
         'Pilot Inner'     = @('Carol', 'Pilot')
         'Finance'         = @('Bob', 'Dave')
         'Empty'           = @()
-        'Everybody Large' = $large.ToArray()
+        'Everybody Large' = $directory.BulkNames
     }
     $apps = [System.Collections.Generic.List[object]]::new()
     foreach ($default in @(
@@ -154,17 +171,9 @@ function global:Reset-LsAddinFake {
             Enabled = $true; DefaultStateForUser = 'AlwaysEnabled'; ProvidedTo = 'Everyone'; UserList = @(); Scope = 'Organization'; Type = 'Organization'
             ManifestXml = (New-LsAddinManifest -Id '0b3c5d7e-1111-4222-8333-944455556666' -Version '2.1.0.0' -DisplayName 'Contoso CRM' -Origin 'https://crm.contoso.test')
         })
-    # Every identity a recipient answers to (Exchange matches them without regard to case).
-    $index = @{}
-    foreach ($r in $recipients) {
-        foreach ($key in @($r.Name, $r.Alias, $r.PrimarySmtpAddress, $r.Guid, $r.DistinguishedName, $r.Identity | ForEach-Object { $_.ToLowerInvariant() } | Sort-Object -Unique)) {
-            if (-not $index.ContainsKey($key)) { $index[$key] = [System.Collections.Generic.List[object]]::new() }
-            $index[$key].Add($r)
-        }
-    }
     $global:LsFake['Addin'] = @{
-        Recipients = $recipients
-        Index      = $index
+        Recipients = $directory.Recipients
+        Index      = $directory.Index
         Members    = $members
         Apps       = $apps
         # What the "Exchange server" can download for New-App -Url: url -> manifest text,

@@ -1,6 +1,12 @@
 # Tests of Install-LinkSecureAddin.ps1, Uninstall-LinkSecureAddin.ps1 and LinkSecure.Addin.psm1
 # against the stand-ins in AddinStandIns.ps1 (and real HTTPS servers on 127.0.0.1 for the download).
 
+BeforeDiscovery {
+    # The add-in's own manifest (src/LinkSecure.Addin/web/manifest.xml, from the add-in branch).
+    $script:ProductManifest = Join-Path (Split-Path -Parent (Split-Path -Parent $PSScriptRoot)) 'src/LinkSecure.Addin/web/manifest.xml'
+    $script:HasProductManifest = Test-Path -LiteralPath $script:ProductManifest -PathType Leaf
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'StandIns.ps1')
     . (Join-Path $PSScriptRoot 'AddinStandIns.ps1')
@@ -479,6 +485,20 @@ Describe 'Install-LinkSecureAddin.ps1' {
         Set-Manifest @{ Permissions = 'ReadWriteMailbox' } | Out-Null
         Invoke-Install | Out-Null
         (Get-AppCall)[0].Parameters.AllowReadWriteMailbox | Should -BeTrue
+    }
+
+    It 'installs the product''s manifest as served (src/LinkSecure.Addin/web/manifest.xml)' -Skip:(-not $script:HasProductManifest) {
+        $template = Get-Content -LiteralPath (Join-Path (Split-Path -Parent $global:LsTestInstallScriptsRoot) 'src/LinkSecure.Addin/web/manifest.xml') -Raw
+        $served = $template.Replace('__LINKSECURE_BASE_URL__', 'https://linksecure.contoso.test')
+        Set-Content -LiteralPath $script:ManifestPath -Value $served -NoNewline
+        $info = Read-LsAddinManifest -Bytes (ConvertTo-LsAddinBytes $served) -Source 'product' -ExpectedOrigin 'https://linksecure.contoso.test'
+        $info.Problems | Should -BeNullOrEmpty
+        $info.Id | Should -Be (Get-LsAddinConstant).ProductAppId
+        $info.HasLaunchEvent | Should -BeTrue
+
+        Invoke-Install | Out-Null
+
+        (Get-LsAddinApp -Id (Get-LsAddinConstant).ProductAppId).ProvidedTo | Should -Be 'Everyone'
     }
 
     Context '-WhatIf' {

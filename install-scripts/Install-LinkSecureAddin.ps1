@@ -216,13 +216,18 @@ try {
     elseif ($action -eq 'Reimport') {
         $previousManifest = Get-LsAddinInstalledManifest -App $existing
         $previousParameters = @{
-            OrganizationApp     = $true
-            DefaultStateForUser = [string](Get-LsPropertyValue -InputObject $existing -Name 'DefaultStateForUser')
-            Enabled             = [bool](Get-LsPropertyValue -InputObject $existing -Name 'Enabled')
-            ProvidedTo          = [string](Get-LsPropertyValue -InputObject $existing -Name 'ProvidedTo')
-            Confirm             = $false
+            OrganizationApp = $true
+            Enabled         = [bool](Get-LsPropertyValue -InputObject $existing -Name 'Enabled')
+            Confirm         = $false
         }
-        if ($previousParameters.ProvidedTo -eq 'SpecificUsers') { $previousParameters['UserList'] = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $existing -Name 'UserList')) }
+        foreach ($name in @('DefaultStateForUser', 'ProvidedTo')) {
+            $value = [string](Get-LsPropertyValue -InputObject $existing -Name $name)
+            if (-not [string]::IsNullOrEmpty($value)) { $previousParameters[$name] = $value }
+        }
+        if ($previousParameters['ProvidedTo'] -eq 'SpecificUsers') { $previousParameters['UserList'] = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $existing -Name 'UserList')) }
+        # Into the transcript, in case the old version has to be put back by hand.
+        Write-Host ("Installed now: version {0}, enabled {1}, default state {2}, provided to {3} {4}" -f $installedVersion, $previousParameters['Enabled'],
+            $previousParameters['DefaultStateForUser'], $previousParameters['ProvidedTo'], (@($previousParameters['UserList']) -join ', '))
         [void](Invoke-LsAddinStep -Cmdlet $PSCmdlet -Results $results -WhatIfMode $whatIfMode -Step 'Organization app' -Target $target `
                 -Action "Re-import ($reimportReason): Remove-App, then New-App -OrganizationApp $from for $scopeText, $DefaultState" -Change {
                 Remove-App -OrganizationApp -Identity $manifest.Id -Confirm:$false
@@ -236,7 +241,12 @@ try {
                     }
                     $previousParameters['FileData'] = [System.Text.Encoding]::UTF8.GetBytes($previousManifest.Text)
                     if ($previousManifest.Manifest.NeedsReadWriteMailbox) { $previousParameters['AllowReadWriteMailbox'] = $true }
-                    New-App @previousParameters | Out-Null
+                    try {
+                        New-App @previousParameters | Out-Null
+                    }
+                    catch {
+                        throw "New-App of version $($manifest.Version) failed after the old version was removed: $failure. Putting version $installedVersion back failed too: $($_.Exception.Message). Install it again by hand with the settings in the Installed now line above (also in the transcript)."
+                    }
                     throw "New-App of version $($manifest.Version) failed: $failure. Version $installedVersion was put back with its previous settings."
                 }
             })

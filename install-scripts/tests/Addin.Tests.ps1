@@ -470,6 +470,17 @@ Describe 'Install-LinkSecureAddin.ps1' {
         { Invoke-Install } | Should -Throw '*Get-App gave no manifest to put back: Simulated*Install version 1.0.0.0 again by hand*'
     }
 
+    It 'says what to put back by hand when the old version cannot be put back either' {
+        Invoke-Install @{ Users = @('bob@contoso.test') } | Out-Null
+        Set-Manifest @{ Version = '2.0.0.0' } | Out-Null
+        $global:LsFake.FailCommand['New-App'] = 'Simulated: the directory could not be written.'
+        $failure = $null
+        try { & $script:InstallScript -ManifestPath $script:ManifestPath -Users 'bob@contoso.test' -Confirm:$false -InformationVariable info 6>$null }
+        catch { $failure = $_.Exception.Message }
+        $failure | Should -BeLike '*failed after the old version was removed: Simulated*Putting version 1.0.0.0 back failed too: Simulated*by hand*'
+        @($info | ForEach-Object { [string]$_.MessageData }) | Should -Contain 'Installed now: version 1.0.0.0, enabled True, default state Enabled, provided to SpecificUsers contoso.test/Users/Bob'
+    }
+
     It 'refuses to downgrade without -AllowDowngrade' {
         Set-Manifest @{ Version = '3.0.0.0' } | Out-Null
         Invoke-Install | Out-Null

@@ -85,7 +85,7 @@
     Unchanged, WhatIf, Declined, Skipped or Failed.
 
 .LINK
-    docs/addin-deploy.md
+    docs/addin.md (Deploying)
 #>
 
 #Requires -Version 5.1

@@ -42,7 +42,7 @@
     LinkSecure.StepResult objects (Step, Status, Target, Detail).
 
 .LINK
-    docs/addin-deploy.md
+    docs/addin.md (Deploying)
 #>
 
 #Requires -Version 5.1

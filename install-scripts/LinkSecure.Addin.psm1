@@ -366,7 +366,7 @@ function Get-LsAddinDownloadError {
     }
     $detail = $messages -join ' / '
     if ($certificate) {
-        return "The certificate of '$Url' is not valid for this server: $detail. Outlook clients and the Exchange server must trust it: use a certificate for the service's DNS name from a CA the clients trust (see docs/addin.md, "Deploying")."
+        return "The certificate of '$Url' is not valid for this server: $detail. Outlook clients and the Exchange server must trust it: use a certificate for the service's DNS name from a CA the clients trust (see docs/addin.md, section Deploying)."
     }
     if ($timeout) {
         return "The manifest URL '$Url' did not answer within $TimeoutSeconds seconds: $detail"

@@ -506,6 +506,8 @@ $script:RoutingDefaults = [ordered]@{
     sendConnectorPrefix    = 'ExchangeLinkSecure'
     validatingRelay        = $false
     smartHostTlsDomain     = $null
+    # Non-SMTP: a missing relay connector fails closed (LinkSecure.Connectors.psm1, docs/admin-guide.md).
+    smartHostAddressSpaceType = 'LinkSecure'
 }
 
 function Remove-LsJsonComment {
@@ -714,6 +716,15 @@ function Test-LsRoutingSettings {
         if ($distinct.Count -ne $keys.Count) {
             $problems.Add('routing.domainValidationDomain, routing.certificateValidationDomain and routing.encryptionOnlyDomain must all differ.')
         }
+    }
+    $relayConnector = ($Routing.mode -eq 'smartHost') -or ($Routing.validatingRelay -eq $true -and @($Routing.smartHosts).Count -gt 0)
+    if ($relayConnector -and $Routing.smartHostTlsAuthLevel -eq 'DomainValidation' -and [string]::IsNullOrEmpty([string]$Routing.smartHostTlsDomain)) {
+        # New-SendConnector: TlsDomain is required with DomainValidation on a smart-host connector.
+        $problems.Add('routing.smartHostTlsDomain must name the certificate of the smart hosts: Exchange requires a TlsDomain for a DomainValidation smart-host connector.')
+    }
+    $type = [string]$Routing.smartHostAddressSpaceType
+    if ($type -notmatch '^[A-Za-z][A-Za-z0-9-]{0,31}$' -or $type -eq 'X400') {
+        $problems.Add("routing.smartHostAddressSpaceType '$type' is not an address space type: use SMTP or a word such as LinkSecure (not X400).")
     }
     if ($Routing.mode -eq 'smartHost') {
         if (-not (Test-LsDomainName $Routing.smartHostDomain)) { $problems.Add("routing.smartHostDomain '$($Routing.smartHostDomain)' is not a domain name.") }

@@ -234,6 +234,16 @@ $ruleAgentName = $product.RuleAgentName[$TransportService]
 if ($ConfigureConnectors -and [string]::IsNullOrEmpty($Egress)) {
     throw '-ConfigureConnectors needs -Egress Direct, Edge, SmartHost or Relay: how the connectors'' mail leaves the organisation (docs/admin-guide.md).'
 }
+# Without the org step, the organisation's connectors must already implement this routing section: refuse before
+# changing anything (the agent would route to connectors that are missing or enforce something else).
+$connectorDrift = @()
+if (-not $SkipConnectors -and -not $ConfigureConnectors) {
+    $connectorDrift = @(Get-LsConnectorDrift -Routing $routing -Connectors @(Get-SendConnector))
+    $failed = @($connectorDrift | Where-Object { $_.Result -eq 'Fail' })
+    if ($failed.Count -gt 0) {
+        throw ("The Send connectors do not implement this server's routing section; nothing was changed:`n  " + (($failed | ForEach-Object { '{0}: {1}' -f $_.Check, $_.Detail }) -join "`n  ") + "`nRun Set-LinkSecureConnectors.ps1 once for the organisation (or add -ConfigureConnectors -Egress <topology>), then install again.")
+    }
+}
 
 # ---------------------------------------------------------------------------------------
 # Changes.
@@ -359,8 +369,8 @@ try {
 
     # --- Send connectors (before the agent, so routed mail always has a connector) -------
     # Organisation-wide objects: changed only by the explicit org step (-ConfigureConnectors runs
-    # Set-LinkSecureConnectors.ps1); otherwise checked, and the install refuses connectors that are missing
-    # or do not implement this server's routing section.
+    # Set-LinkSecureConnectors.ps1); otherwise checked in the preflight, which refuses connectors that are
+    # missing or do not implement this server's routing section.
     if ($SkipConnectors) {
         Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Skipped' -Detail '-SkipConnectors'
     }
@@ -371,15 +381,9 @@ try {
         foreach ($step in @(& (Join-Path $PSScriptRoot 'Set-LinkSecureConnectors.ps1') @orgStep)) { $results.Add($step) }
     }
     else {
-        $drift = @(Get-LsConnectorDrift -Routing $routing -Connectors @(Get-SendConnector))
-        $failed = @($drift | Where-Object { $_.Result -eq 'Fail' })
-        if ($failed.Count -gt 0) {
-            throw ("The Send connectors do not implement this server's routing section:`n  " + (($failed | ForEach-Object { '{0}: {1}' -f $_.Check, $_.Detail }) -join "`n  ") + "`nRun Set-LinkSecureConnectors.ps1 once for the organisation (or add -ConfigureConnectors -Egress <topology>), then install again.")
-        }
-        foreach ($row in $drift) {
-            if ($row.Result -eq 'Warn') { Write-Warning ('{0}: {1}' -f $row.Check, $row.Detail) }
-        }
-        Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Unchanged' -Detail ('{0} connector(s) implement this routing section (organisation-wide; changed only with -ConfigureConnectors)' -f @($drift | Where-Object { $_.Result -ne 'Fail' }).Count)
+        # Checked in the preflight ($connectorDrift): no Fail rows here.
+        foreach ($row in @($connectorDrift | Where-Object { $_.Result -eq 'Warn' })) { Write-Warning ('{0}: {1}' -f $row.Check, $row.Detail) }
+        Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Unchanged' -Detail ('{0} connector(s) checked against this routing section (organisation-wide; changed only with -ConfigureConnectors)' -f @(Get-LsDesiredConnectors -Routing $routing).Count)
     }
 
     # --- Agent registration ---------------------------------------------------------------

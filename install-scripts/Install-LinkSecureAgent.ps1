@@ -97,7 +97,14 @@
 .EXAMPLE
     .\Install-LinkSecureAgent.ps1 -SourcePath D:\ExchangeLinkSecure\agent -ConfigPath D:\prepared\LinkSecure.config.json
 
-    Installs (or upgrades) from a published folder with a prepared configuration.
+    Installs (or upgrades) from a published folder with a prepared configuration; the
+    organisation's Send connectors must already implement its routing section.
+
+.EXAMPLE
+    .\Install-LinkSecureAgent.ps1 -ConfigPath D:\prepared\LinkSecure.config.json -ConfigureConnectors -Egress Direct
+
+    The first server: runs the organisation-level connector step (connectors sourced and
+    configured like the Internet connector), then installs.
 
 .OUTPUTS
     LinkSecure.StepResult objects (Step, Status, Target, Detail). Status is Changed,
@@ -234,10 +241,14 @@ $ruleAgentName = $product.RuleAgentName[$TransportService]
 if ($ConfigureConnectors -and [string]::IsNullOrEmpty($Egress)) {
     throw '-ConfigureConnectors needs -Egress Direct, Edge, SmartHost or Relay: how the connectors'' mail leaves the organisation (docs/admin-guide.md).'
 }
-# Without the org step, the organisation's connectors must already implement this routing section: refuse before
-# changing anything (the agent would route to connectors that are missing or enforce something else).
+# With the org step, its refusals come before any change (the step itself runs below); without it, the organisation's
+# connectors must already implement this routing section (the agent would route to connectors that are missing or
+# enforce something else).
 $connectorDrift = @()
-if (-not $SkipConnectors -and -not $ConfigureConnectors) {
+if (-not $SkipConnectors -and $ConfigureConnectors) {
+    [void](Get-LsConnectorStep -Routing $routing -Egress $Egress -Connectors @(Get-SendConnector) -LocalServer $server -Servers @(Get-ExchangeServer) -InternetConnector $InternetConnector -SourceTransportServers @($SourceTransportServers))
+}
+elseif (-not $SkipConnectors) {
     $connectorDrift = @(Get-LsConnectorDrift -Routing $routing -Connectors @(Get-SendConnector))
     $failed = @($connectorDrift | Where-Object { $_.Result -eq 'Fail' })
     if ($failed.Count -gt 0) {
@@ -377,7 +388,7 @@ try {
     elseif ($ConfigureConnectors) {
         $orgStep = @{ ConfigPath = $effectiveConfig; Egress = $Egress; WhatIf = [bool]$WhatIfPreference }
         if (-not [string]::IsNullOrEmpty($InternetConnector)) { $orgStep['InternetConnector'] = $InternetConnector }
-        if (@($SourceTransportServers).Count -gt 0) { $orgStep['SourceTransportServers'] = $SourceTransportServers }
+        if ($PSBoundParameters.ContainsKey('SourceTransportServers')) { $orgStep['SourceTransportServers'] = $SourceTransportServers }
         foreach ($step in @(& (Join-Path $PSScriptRoot 'Set-LinkSecureConnectors.ps1') @orgStep)) { $results.Add($step) }
     }
     else {

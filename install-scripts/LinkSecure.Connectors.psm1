@@ -526,6 +526,52 @@ function Get-LsConnectorPlan {
     }
 }
 
+function Get-LsConnectorStep {
+    <#
+    .SYNOPSIS
+        The org step's plan (Get-LsConnectorPlan) after every refusal: throws, naming what to do, when the egress
+        topology cannot be configured or a connector would be repointed without -Force. Reads only.
+    .DESCRIPTION
+        Servers: the organisation's Exchange servers (Get-ExchangeServer); LocalServer: the one the step runs on (on an
+        Edge Transport server the connectors get no source servers). Install-LinkSecureAgent.ps1 -ConfigureConnectors
+        calls it in its preflight, so a refusal comes before any change; Set-LinkSecureConnectors.ps1 executes the plan.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][object]$Routing,
+        [ValidateSet('Direct', 'Edge', 'SmartHost', 'Relay')][string]$Egress,
+        [AllowEmptyCollection()][object[]]$Connectors = @(),
+        [AllowNull()][object]$LocalServer,
+        [AllowEmptyCollection()][object[]]$Servers = @(),
+        [AllowEmptyString()][string]$InternetConnector,
+        [AllowEmptyCollection()][string[]]$SourceTransportServers = @(),
+        [switch]$Remove,
+        [switch]$RemoveUnused,
+        [switch]$Force
+    )
+    $egressPlan = $null
+    if (-not $Remove) {
+        $onEdge = [string](Get-LsPropertyValue -InputObject $LocalServer -Name 'ServerRole') -match 'Edge'
+        $roles = @{}
+        foreach ($s in @($Servers | Where-Object { -not $onEdge })) {
+            $roles[[string](Get-LsPropertyValue -InputObject $s -Name 'Name')] = $(if ([string](Get-LsPropertyValue -InputObject $s -Name 'ServerRole') -match 'Edge') { 'Edge' } else { 'Mailbox' })
+        }
+        $egressPlan = Get-LsEgressPlan -Egress $Egress -Routing $Routing -Connectors $Connectors -ServerRoles $roles -InternetConnector $InternetConnector -SourceTransportServers $SourceTransportServers -OnEdge:$onEdge
+        if ($egressPlan.Problems.Count -gt 0) {
+            throw ("-Egress $Egress cannot be configured; nothing was changed:`n  " + ($egressPlan.Problems -join "`n  "))
+        }
+        Write-Verbose ("Egress {0}: copied from '{1}', source servers {2}" -f $Egress, $egressPlan.Template, ($egressPlan.SourceTransportServers -join ', '))
+    }
+    $plan = @(Get-LsConnectorPlan -Routing $Routing -Egress $egressPlan -Connectors $Connectors -Remove:$Remove -RemoveUnused:$RemoveUnused)
+    # Repointing a connector moves the route under every server that still routes to the old address space: their
+    # tagged recipients would match the "*" connector (DNS routes fail open). Only on purpose.
+    $repointed = @($plan | Where-Object { $_.Action -eq 'Set' -and $_.Parameters.ContainsKey('AddressSpaces') })
+    if ($repointed.Count -gt 0 -and -not $Force) {
+        throw ("This would change the address space of {0}; servers whose routing section still names the old one would lose their route (a DNS-routed recipient then leaves through the * connector). Nothing was changed. Give the new routing domains a new routing.sendConnectorPrefix (new connectors beside the old; remove the old with -RemoveUnused once every server is updated), or use -Force when no server routes to the old address space." -f (($repointed | ForEach-Object { "'" + $_.Name + "'" }) -join ', '))
+    }
+    $plan
+}
+
 # ---------------------------------------------------------------------------------------
 # Drift: a server's routing settings against the connectors
 # ---------------------------------------------------------------------------------------
@@ -606,5 +652,5 @@ Export-ModuleMember -Function @(
     'Get-LsConnectorNames', 'Get-LsDesiredConnectors', 'New-LsDesiredConnector', 'Get-LsSmartHostAddressSpaceType',
     'Get-LsAddressSpace', 'Get-LsAddressSpaceDomain', 'Get-LsTextHash', 'Get-LsRoutingHash', 'Get-LsConnectorComment',
     'ConvertFrom-LsConnectorComment', 'Test-LsOwnConnector', 'Find-LsInternetConnector', 'Get-LsEgressPlan',
-    'Compare-LsSendConnector', 'Get-LsConnectorPlan', 'Get-LsConnectorDrift'
+    'Compare-LsSendConnector', 'Get-LsConnectorPlan', 'Get-LsConnectorStep', 'Get-LsConnectorDrift'
 )

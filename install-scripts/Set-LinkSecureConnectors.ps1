@@ -59,6 +59,10 @@
     Remove every connector of ours (decommissioning: after the agent is uninstalled from the last
     server). Nothing is created or changed.
 
+.PARAMETER Force
+    Allow changing the address space of an existing connector (repointing it). Every server that
+    still routes to the old address space loses its route, so the script refuses without -Force.
+
 .PARAMETER SendConnectorPrefix
     With -RemoveConnectors and no configuration: the prefix of the connector names. Default: the
     configuration's routing.sendConnectorPrefix, else ExchangeLinkSecure.
@@ -91,7 +95,8 @@ param(
     [string[]]$SourceTransportServers,
     [switch]$RemoveUnused,
     [switch]$RemoveConnectors,
-    [string]$SendConnectorPrefix
+    [string]$SendConnectorPrefix,
+    [switch]$Force
 )
 
 Set-StrictMode -Version Latest
@@ -132,25 +137,11 @@ if ($RemoveConnectors) {
     $routing = Get-LsRoutingSettings -Config ([pscustomobject]@{ routing = [pscustomobject]@{ sendConnectorPrefix = $prefix } })
 }
 
-$connectors = @(Get-SendConnector)
-$egressPlan = $null
-if (-not $RemoveConnectors) {
-    $local = Get-ExchangeServer -Identity (Get-LsComputerName)
-    $onEdge = [string](Get-LsPropertyValue -InputObject $local -Name 'ServerRole') -match 'Edge'
-    $roles = @{}
-    if (-not $onEdge) {
-        foreach ($s in @(Get-ExchangeServer)) {
-            $roles[[string]$s.Name] = $(if ([string](Get-LsPropertyValue -InputObject $s -Name 'ServerRole') -match 'Edge') { 'Edge' } else { 'Mailbox' })
-        }
-    }
-    $egressPlan = Get-LsEgressPlan -Egress $Egress -Routing $routing -Connectors $connectors -ServerRoles $roles -InternetConnector $InternetConnector -SourceTransportServers @($SourceTransportServers) -OnEdge:$onEdge
-    if ($egressPlan.Problems.Count -gt 0) {
-        throw ("-Egress $Egress cannot be configured; nothing was changed:`n  " + ($egressPlan.Problems -join "`n  "))
-    }
-    Write-Verbose ("Egress {0}: copied from '{1}', source servers {2}" -f $Egress, $egressPlan.Template, ($egressPlan.SourceTransportServers -join ', '))
-}
-
-$plan = @(Get-LsConnectorPlan -Routing $routing -Egress $egressPlan -Connectors $connectors -Remove:$RemoveConnectors -RemoveUnused:$RemoveUnused)
+$local = Get-ExchangeServer -Identity (Get-LsComputerName)
+$servers = @(if (-not $RemoveConnectors) { Get-ExchangeServer })
+$stepArguments = @{ Routing = $routing; Connectors = @(Get-SendConnector); LocalServer = $local; Servers = $servers; InternetConnector = $InternetConnector; SourceTransportServers = @($SourceTransportServers) }
+if (-not $RemoveConnectors) { $stepArguments['Egress'] = $Egress }
+$plan = @(Get-LsConnectorStep @stepArguments -Remove:$RemoveConnectors -RemoveUnused:$RemoveUnused -Force:$Force)
 foreach ($item in $plan) {
     if (@('Unchanged', 'Unused') -contains $item.Action) {
         New-LsStepResult -Step 'Send connector' -Target $item.Name -Status $(if ($item.Action -eq 'Unused') { 'Skipped' } else { 'Unchanged' }) -Detail $item.Detail

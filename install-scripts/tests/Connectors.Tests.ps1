@@ -222,6 +222,14 @@ Describe 'Set-LinkSecureConnectors.ps1 (the organisation-level step)' {
             @($result | Where-Object Status -eq 'Skipped' | ForEach-Object Target) | Should -Be @('ExchangeLinkSecure DomainValidation', 'ExchangeLinkSecure CertificateValidation', 'ExchangeLinkSecure EncryptionOnly')
         }
 
+        It 'refuses to repoint a connector other servers route to, unless -Force' {
+            $moved = New-Config @{ domainValidationDomain = 'ls-dv.contoso.test' } 'moved.json'
+            { Invoke-Org @{ ConfigPath = $moved; Egress = 'Direct' } } | Should -Throw "*address space of 'ExchangeLinkSecure DomainValidation'*sendConnectorPrefix*"
+            @(Get-LsMutatingCall).Count | Should -Be 0
+            Invoke-Org @{ ConfigPath = $moved; Egress = 'Direct'; Force = $true } | Out-Null
+            (Get-Connector 'ExchangeLinkSecure DomainValidation').AddressSpaces | Should -Be @('SMTP:ls-dv.contoso.test;1')
+        }
+
         It 'removes the unused ones with -RemoveUnused' {
             Invoke-Org @{ ConfigPath = (New-Config ($script:Relay + @{ mode = 'smartHost' }) 'relay.json'); Egress = 'SmartHost'; RemoveUnused = $true } | Out-Null
             @((Get-OwnConnector).Name) | Should -Be @('ExchangeLinkSecure Relay')
@@ -335,6 +343,12 @@ Describe 'A server''s install and the drift check' {
         { & $script:InstallScript -SourcePath $script:Published -InstallPath $script:InstallPath -ConfigPath $other -Confirm:$false 6>$null } | Should -Throw "*recorded space 'SMTP:linksecure-dv.invalid', this server's routing has 'SMTP:ls-dv.contoso.test'*"
         ($global:LsFake.Connectors | ConvertTo-Json -Depth 4) | Should -Be $before
         @(Get-LsMutatingCall).Count | Should -Be 0
+    }
+
+    It 'refuses -ConfigureConnectors with an egress Exchange would reject before changing anything' {
+        { & $script:InstallScript -SourcePath $script:Published -InstallPath $script:InstallPath -ConfigureConnectors -Egress Edge -Confirm:$false 6>$null } | Should -Throw '*-Egress Edge needs connectors sourced by the Edge subscription only*'
+        @(Get-LsMutatingCall).Count | Should -Be 0
+        $script:InstallPath | Should -Not -Exist
     }
 
     It 'configures the connectors itself with -ConfigureConnectors -Egress' {

@@ -185,8 +185,6 @@ function Get-LsRoutingHash {
     Get-LsTextHash -Text ($parts -join ';')
 }
 
-$script:CommentFields = @('route', 'space', 'tls', 'tlsDomain', 'smartHosts', 'egress', 'routing')
-
 function Get-LsConnectorComment {
     <#
     .SYNOPSIS
@@ -245,12 +243,14 @@ $script:EgressSettings = @('Fqdn', 'TlsCertificateName', 'FrontendProxyEnabled',
 function Test-LsOwnConnector {
     <#
     .SYNOPSIS
-        True for a connector of the product (its name starts with the prefix, or its Comment is ours).
+        True for a connector of the product: one of the four names of the prefix. Any other connector, also one
+        whose name merely starts with the prefix, is never changed or removed.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][object]$Connector, [Parameter(Mandatory = $true)][string]$Prefix)
     $name = [string](Get-LsPropertyValue -InputObject $Connector -Name 'Name')
-    $name.StartsWith("$Prefix ", [System.StringComparison]::OrdinalIgnoreCase) -or ($null -ne (ConvertFrom-LsConnectorComment -Comment (Get-LsPropertyValue -InputObject $Connector -Name 'Comment')))
+    $names = Get-LsConnectorNames -Prefix $Prefix
+    @($names.PSObject.Properties | ForEach-Object { [string]$_.Value }) -contains $name
 }
 
 function Find-LsInternetConnector {
@@ -314,6 +314,8 @@ function Get-LsEgressPlan {
     $templateName = [string](Get-LsPropertyValue -InputObject $template -Name 'Name')
     $templateSources = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $template -Name 'SourceTransportServers'))
     if ($sources.Count -eq 0) { $sources = $templateSources }
+    # On an Edge Transport server the connectors are its own: SourceTransportServers is not a valid parameter there.
+    if ($OnEdge) { $sources = @() }
 
     $roles = @($sources | ForEach-Object { if ($ServerRoles.ContainsKey($_)) { $ServerRoles[$_] } else { 'Unknown' } })
     foreach ($unknown in @($sources | Where-Object { -not $ServerRoles.ContainsKey($_) })) { $problems.Add("Source server '$unknown' is not an Exchange server of this organisation.") }
@@ -328,15 +330,15 @@ function Get-LsEgressPlan {
             if (-not $OnEdge -and ($sources.Count -eq 0 -or $edgeSources -lt $roles.Count)) {
                 $problems.Add(("-Egress Edge needs connectors sourced by the Edge subscription only, but '{0}' is sourced by {1}. Name the EdgeSync Internet connector with -InternetConnector, or give the Edge subscription with -SourceTransportServers." -f $templateName, $(if ($sources.Count -gt 0) { $sources -join ', ' } else { 'no server' })))
             }
-            if ($hasRelay -and $smartHostType -ne 'SMTP') {
-                $problems.Add("Edge Transport servers accept only SMTP address spaces, and routing.smartHostAddressSpaceType is '$smartHostType'. Set it to SMTP for the Edge topology (a missing relay connector then falls to the Internet connector; Test-LinkSecureInstallation.ps1 reports it).")
-            }
         }
         default {
             if ($edgeSources -gt 0 -and $edgeSources -eq $roles.Count) {
                 $problems.Add(("Internet mail leaves through the Edge subscription ({0} sources '{1}'): choose -Egress Edge and install the agent on the Edge Transport servers." -f ($sources -join ', '), $templateName))
             }
         }
+    }
+    if (($Egress -eq 'Edge' -or $OnEdge) -and $hasRelay -and $smartHostType -ne 'SMTP') {
+        $problems.Add("Edge Transport servers accept only SMTP address spaces, and routing.smartHostAddressSpaceType is '$smartHostType'. Set it to SMTP for the Edge topology (a missing relay connector then falls to the Internet connector; Test-LinkSecureInstallation.ps1 reports it).")
     }
     $templateSmartHosts = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $template -Name 'SmartHosts'))
     if ($Egress -eq 'Direct') {
@@ -361,7 +363,7 @@ function Get-LsEgressPlan {
         }
     }
     $settings['ProtocolLoggingLevel'] = 'Verbose'
-    if ($OnEdge) { $sources = @(); [void]$settings.Remove('FrontendProxyEnabled') }
+    if ($OnEdge) { [void]$settings.Remove('FrontendProxyEnabled') }
     [pscustomobject]@{
         Egress                 = $Egress
         Template               = $templateName

@@ -237,8 +237,9 @@ Describe 'Set-LinkSecureConnectors.ps1 (the organisation-level step)' {
         }
 
         It 'removes only the product''s connectors with -RemoveConnectors' {
+            New-SendConnector -Name 'ExchangeLinkSecure Partner' -AddressSpaces 'SMTP:partner.example;1' -RequireTLS $true | Out-Null
             Invoke-Org @{ RemoveConnectors = $true; SendConnectorPrefix = 'ExchangeLinkSecure' } | Out-Null
-            @($global:LsFake.Connectors.Name) | Should -Be @('Internet')
+            @($global:LsFake.Connectors.Name) | Should -Be @('Internet', 'ExchangeLinkSecure Partner')
         }
 
         It 'changes nothing with -WhatIf and reports what it would do' {
@@ -296,6 +297,14 @@ Describe 'Set-LinkSecureConnectors.ps1 (the organisation-level step)' {
             { Invoke-Org @{ ConfigPath = (New-Config ($script:Relay + @{ validatingRelay = $true })); Egress = 'Edge' } } | Should -Throw '*smartHostAddressSpaceType*SMTP*'
             Invoke-Org @{ ConfigPath = (New-Config ($script:Relay + @{ validatingRelay = $true; smartHostAddressSpaceType = 'SMTP' })); Egress = 'Edge' } | Out-Null
             (Get-Connector 'ExchangeLinkSecure Relay').AddressSpaces | Should -Be @('SMTP:linksecure-relay.invalid;1')
+        }
+
+        It 'configures an unsubscribed Edge Transport server''s own connectors without source servers' {
+            $global:LsFake.Server.ServerRole = 'Edge'
+            { Invoke-Org @{ ConfigPath = (New-Config ($script:Relay + @{ validatingRelay = $true })); Egress = 'Edge' } } | Should -Throw '*accept only SMTP address spaces*'
+            Invoke-Org @{ ConfigPath = (New-Config); Egress = 'Edge' } | Out-Null
+            (Get-OwnConnector).Count | Should -Be 3
+            foreach ($call in Get-LsCall 'New-SendConnector') { $call.Parameters.ContainsKey('SourceTransportServers') | Should -BeFalse }
         }
 
         It 'refuses -Egress Edge for Mailbox-sourced connectors' {

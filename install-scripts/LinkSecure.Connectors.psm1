@@ -439,6 +439,17 @@ function Compare-LsSendConnector {
         $differences.Add('Enabled')
         $parameters['Enabled'] = $true
     }
+    # A scoped connector is invisible to servers in other AD sites: their agents' routing domain would match "*".
+    if ([bool](Get-LsPropertyValue -InputObject $Existing -Name 'IsScopedConnector' -Default $false)) {
+        $differences.Add('IsScopedConnector')
+        $parameters['IsScopedConnector'] = $false
+    }
+    $port = Get-LsPropertyValue -InputObject $Existing -Name 'Port'
+    if ($Desired.DNSRoutingEnabled -and $null -ne $port -and [int]$port -ne 25) {
+        # MX hosts listen on 25 (RFC 5321 section 4.5.4 relies on it); a DNS-routed connector on another port fails.
+        $differences.Add('Port')
+        $parameters['Port'] = 25
+    }
     if ($null -ne $Egress) {
         $current = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SourceTransportServers'))
         if (@($Egress.SourceTransportServers).Count -gt 0 -and -not (Test-LsSameSet -Left $current -Right @($Egress.SourceTransportServers))) {

@@ -402,6 +402,16 @@ Describe 'A server''s install and the drift check' {
             $dv.Detail | Should -BeLike '*property RequireTLS differs*property TlsAuthLevel differs*different routing section*'
         }
 
+        It 'fails a connector that is disabled, scoped to one site or on another port' {
+            $dv = Get-Connector 'ExchangeLinkSecure DomainValidation'
+            $dv.Enabled = $false
+            $dv.IsScopedConnector = $true
+            $dv.Port = 587
+            $row = Invoke-Check | Where-Object Check -eq "Send connector 'ExchangeLinkSecure DomainValidation'"
+            $row.Result | Should -Be 'Fail'
+            $row.Detail | Should -BeLike '*property Enabled differs*property IsScopedConnector differs*property Port differs*'
+        }
+
         It 'warns about a hand-edited record, an unused connector of ours and another server''s routing section' {
             $eo = Get-Connector 'ExchangeLinkSecure EncryptionOnly'
             $eo.Comment = $eo.Comment -replace 'egress=Direct', 'egress=Edge'

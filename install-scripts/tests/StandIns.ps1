@@ -230,7 +230,7 @@ function global:Install-LsExchangeStandIns {
     $global:LsFake['ConnectorParameters'] = @(
         'AddressSpaces', 'DNSRoutingEnabled', 'SmartHosts', 'RequireTLS', 'IgnoreSTARTTLS', 'TlsAuthLevel', 'TlsDomain',
         'SourceTransportServers', 'Comment', 'Fqdn', 'TlsCertificateName', 'FrontendProxyEnabled', 'UseExternalDNSServersEnabled',
-        'MaxMessageSize', 'ProtocolLoggingLevel', 'Enabled'
+        'MaxMessageSize', 'ProtocolLoggingLevel', 'Enabled', 'IsScopedConnector', 'Port'
     )
 
     function global:New-SendConnector {
@@ -244,7 +244,8 @@ function global:Install-LsExchangeStandIns {
             [ValidateSet('EncryptionOnly', 'CertificateValidation', 'DomainValidation')][string]$TlsAuthLevel, [string]$TlsDomain,
             [object[]]$SourceTransportServers, [string]$Comment, [string]$Fqdn, [string]$TlsCertificateName,
             [bool]$FrontendProxyEnabled, [bool]$UseExternalDNSServersEnabled, [object]$MaxMessageSize,
-            [ValidateSet('None', 'Verbose')][string]$ProtocolLoggingLevel = 'None', [bool]$Enabled = $true
+            [ValidateSet('None', 'Verbose')][string]$ProtocolLoggingLevel = 'None', [bool]$Enabled = $true,
+            [bool]$IsScopedConnector, [ValidateRange(1, 65535)][int]$Port = 25
         )
         Add-LsCall 'New-SendConnector' $PSBoundParameters
         Invoke-LsFakeFailure 'New-SendConnector'
@@ -258,7 +259,7 @@ function global:Install-LsExchangeStandIns {
         if ($sources.Count -eq 0) { $sources = @($global:LsFake.Server.Name) }
         $connector = [ordered]@{ Name = $Name; Identity = $Name; IgnoreSTARTTLS = $false; TlsAuthLevel = $null; TlsDomain = $null; Comment = $null
             Fqdn = $null; TlsCertificateName = $null; FrontendProxyEnabled = $false; UseExternalDNSServersEnabled = $false
-            MaxMessageSize = '35 MB (36,700,160 bytes)'; ProtocolLoggingLevel = $ProtocolLoggingLevel; Enabled = $Enabled
+            MaxMessageSize = '35 MB (36,700,160 bytes)'; ProtocolLoggingLevel = $ProtocolLoggingLevel; Enabled = $Enabled; IsScopedConnector = $false; Port = $Port
             DNSRoutingEnabled = $DNSRoutingEnabled; RequireTLS = $RequireTLS; SmartHosts = @(); SourceTransportServers = $sources; AddressSpaces = @()
         }
         foreach ($key in $global:LsFake.ConnectorParameters) {
@@ -278,7 +279,8 @@ function global:Install-LsExchangeStandIns {
             [ValidateSet('EncryptionOnly', 'CertificateValidation', 'DomainValidation')][string]$TlsAuthLevel, [AllowNull()][AllowEmptyString()][string]$TlsDomain,
             [object[]]$SourceTransportServers, [AllowNull()][AllowEmptyString()][string]$Comment, [string]$Fqdn, [string]$TlsCertificateName,
             [bool]$FrontendProxyEnabled, [bool]$UseExternalDNSServersEnabled, [object]$MaxMessageSize,
-            [ValidateSet('None', 'Verbose')][string]$ProtocolLoggingLevel, [bool]$Enabled
+            [ValidateSet('None', 'Verbose')][string]$ProtocolLoggingLevel, [bool]$Enabled,
+            [bool]$IsScopedConnector, [ValidateRange(1, 65535)][int]$Port
         )
         Add-LsCall 'Set-SendConnector' $PSBoundParameters
         Invoke-LsFakeFailure 'Set-SendConnector'
@@ -470,7 +472,7 @@ function global:Add-LsFakeInternetConnector {
     $state = [ordered]@{ Name = $Name; Identity = $Name; AddressSpaces = @('SMTP:*;1'); DNSRoutingEnabled = ($SmartHosts.Count -eq 0); SmartHosts = $SmartHosts
         RequireTLS = $false; IgnoreSTARTTLS = $false; TlsAuthLevel = $null; TlsDomain = $null; SourceTransportServers = $SourceTransportServers; Comment = $null
         Fqdn = 'mail.contoso.test'; TlsCertificateName = '<I>CN=Contoso CA<S>CN=mail.contoso.test'; FrontendProxyEnabled = $true; UseExternalDNSServersEnabled = $true
-        MaxMessageSize = '50 MB (52,428,800 bytes)'; ProtocolLoggingLevel = 'None'; Enabled = $true
+        MaxMessageSize = '50 MB (52,428,800 bytes)'; ProtocolLoggingLevel = 'None'; Enabled = $true; IsScopedConnector = $false; Port = 25
     }
     foreach ($key in $Properties.Keys) { $state[$key] = $Properties[$key] }
     $connector = ConvertTo-LsFakeConnector $state

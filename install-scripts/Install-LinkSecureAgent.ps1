@@ -16,8 +16,10 @@
          kept; the shipped versions are stored beside them as *.template.
       3. The logs folder exists and the transport service account may write to it.
       4. The event log source "ExchangeLinkSecure" exists in the Application log.
-      5. The Send connector(s) named in the configuration's "routing" section exist with
-         RequireTLS and the right TlsAuthLevel (DNS routing, or smart hosts for the relay route).
+      5. The Send connector(s) named in the configuration's "routing" section exist and
+         implement it. They are organisation-wide: only -ConfigureConnectors (the org step,
+         Set-LinkSecureConnectors.ps1) creates or changes them; without it the install refuses
+         connectors that are missing or differ, and never deletes or repoints one.
       6. The agent "ExchangeLinkSecure Routing Agent" is registered (Install-TransportAgent),
          enabled, and runs after the Transport Rule Agent.
       7. The transport service is restarted when the agent or its files changed
@@ -55,12 +57,26 @@
     Agent (Edge Rule Agent on Edge) and an existing position after it is kept.
 
 .PARAMETER SourceTransportServers
-    Hub only: the Mailbox servers that source the Send connectors. The local server is
-    always added; servers already listed on an existing connector are kept.
+    With -ConfigureConnectors: the source servers of the connectors instead of the Internet
+    connector's (see Set-LinkSecureConnectors.ps1).
+
+.PARAMETER ConfigureConnectors
+    Run the organisation-level connector step (Set-LinkSecureConnectors.ps1) with this server's
+    configuration: create or change the Send connectors. Do it once for the organisation; the
+    other servers' installs only check the connectors. Needs -Egress.
+
+.PARAMETER Egress
+    With -ConfigureConnectors: Direct, Edge, SmartHost or Relay, how the connectors' mail leaves
+    the organisation (Set-LinkSecureConnectors.ps1, docs/admin-guide.md).
+
+.PARAMETER InternetConnector
+    With -ConfigureConnectors: the Send connector whose egress settings to copy (default: the
+    Internet connector, address space *).
 
 .PARAMETER SkipConnectors
-    Leave the Send connectors alone (for example on a subscribed Edge Transport server,
-    where connectors come from the organization through EdgeSync).
+    Neither change nor check the Send connectors (for example on a subscribed Edge Transport
+    server, where connectors come from the organization through EdgeSync; check them with
+    Test-LinkSecureInstallation.ps1 on a Mailbox server).
 
 .PARAMETER NoRestart
     Do not restart the transport service. The agent loads at the next restart. An upgrade
@@ -81,7 +97,14 @@
 .EXAMPLE
     .\Install-LinkSecureAgent.ps1 -SourcePath D:\ExchangeLinkSecure\agent -ConfigPath D:\prepared\LinkSecure.config.json
 
-    Installs (or upgrades) from a published folder with a prepared configuration.
+    Installs (or upgrades) from a published folder with a prepared configuration; the
+    organisation's Send connectors must already implement its routing section.
+
+.EXAMPLE
+    .\Install-LinkSecureAgent.ps1 -ConfigPath D:\prepared\LinkSecure.config.json -ConfigureConnectors -Egress Direct
+
+    The first server: runs the organisation-level connector step (connectors sourced and
+    configured like the Internet connector), then installs.
 
 .OUTPUTS
     LinkSecure.StepResult objects (Step, Status, Target, Detail). Status is Changed,
@@ -101,6 +124,9 @@ param(
     [ValidateSet('Hub', 'Edge')][string]$TransportService = 'Hub',
     [ValidateRange(1, 1000)][int]$Priority,
     [string[]]$SourceTransportServers,
+    [switch]$ConfigureConnectors,
+    [ValidateSet('Direct', 'Edge', 'SmartHost', 'Relay')][string]$Egress,
+    [string]$InternetConnector,
     [switch]$SkipConnectors,
     [switch]$NoRestart,
     [switch]$AllowDowngrade,
@@ -110,6 +136,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Install.psm1') -Force -Verbose:$false
+Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Connectors.psm1') -Force -Verbose:$false
 
 $product = Get-LsProduct
 $results = [System.Collections.Generic.List[object]]::new()
@@ -211,10 +238,22 @@ if ($isUpgrade -and $NoRestart) {
 }
 
 $ruleAgentName = $product.RuleAgentName[$TransportService]
-$sourceServers = @()
-if ($TransportService -eq 'Hub') {
-    $sourceServers = @($SourceTransportServers | Where-Object { -not [string]::IsNullOrEmpty($_) })
-    if ($sourceServers -notcontains $serverName) { $sourceServers += $serverName }
+if ($ConfigureConnectors -and [string]::IsNullOrEmpty($Egress)) {
+    throw '-ConfigureConnectors needs -Egress Direct, Edge, SmartHost or Relay: how the connectors'' mail leaves the organisation (docs/admin-guide.md).'
+}
+# With the org step, its refusals come before any change (the step itself runs below); without it, the organisation's
+# connectors must already implement this routing section (the agent would route to connectors that are missing or
+# enforce something else).
+$connectorDrift = @()
+if (-not $SkipConnectors -and $ConfigureConnectors) {
+    [void](Get-LsConnectorStep -Routing $routing -Egress $Egress -Connectors @(Get-SendConnector) -LocalServer $server -Servers @(Get-ExchangeServer) -InternetConnector $InternetConnector -SourceTransportServers @($SourceTransportServers))
+}
+elseif (-not $SkipConnectors) {
+    $connectorDrift = @(Get-LsConnectorDrift -Routing $routing -Connectors @(Get-SendConnector))
+    $failed = @($connectorDrift | Where-Object { $_.Result -eq 'Fail' })
+    if ($failed.Count -gt 0) {
+        throw ("The Send connectors do not implement this server's routing section; nothing was changed:`n  " + (($failed | ForEach-Object { '{0}: {1}' -f $_.Check, $_.Detail }) -join "`n  ") + "`nRun Set-LinkSecureConnectors.ps1 once for the organisation (or add -ConfigureConnectors -Egress <topology>), then install again.")
+    }
 }
 
 # ---------------------------------------------------------------------------------------
@@ -340,55 +379,22 @@ try {
     }
 
     # --- Send connectors (before the agent, so routed mail always has a connector) -------
+    # Organisation-wide objects: changed only by the explicit org step (-ConfigureConnectors runs
+    # Set-LinkSecureConnectors.ps1); otherwise checked in the preflight, which refuses connectors that are
+    # missing or do not implement this server's routing section.
     if ($SkipConnectors) {
         Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Skipped' -Detail '-SkipConnectors'
     }
+    elseif ($ConfigureConnectors) {
+        $orgStep = @{ ConfigPath = $effectiveConfig; Egress = $Egress; WhatIf = [bool]$WhatIfPreference }
+        if (-not [string]::IsNullOrEmpty($InternetConnector)) { $orgStep['InternetConnector'] = $InternetConnector }
+        if ($PSBoundParameters.ContainsKey('SourceTransportServers')) { $orgStep['SourceTransportServers'] = $SourceTransportServers }
+        foreach ($step in @(& (Join-Path $PSScriptRoot 'Set-LinkSecureConnectors.ps1') @orgStep)) { $results.Add($step) }
+    }
     else {
-        $desiredConnectors = @(Get-LsDesiredConnectors -Routing $routing)
-        $existingConnectors = @(Get-SendConnector)
-        foreach ($desired in $desiredConnectors) {
-            $existing = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $desired.Name } | Select-Object -First 1
-            if ($null -eq $existing) {
-                $parameters = @{
-                    Name              = $desired.Name
-                    Usage             = 'Custom'
-                    AddressSpaces     = @("SMTP:$($desired.Domain);1")
-                    DNSRoutingEnabled = $desired.DNSRoutingEnabled
-                    RequireTLS        = $true
-                    TlsAuthLevel      = $desired.TlsAuthLevel
-                    Confirm           = $false
-                }
-                if (-not $desired.DNSRoutingEnabled) { $parameters['SmartHosts'] = @($desired.SmartHosts) }
-                if (Get-LsPropertyValue -InputObject $desired -Name 'TlsDomain') { $parameters['TlsDomain'] = $desired.TlsDomain }
-                if ($sourceServers.Count -gt 0) { $parameters['SourceTransportServers'] = $sourceServers }
-                $detail = 'New-SendConnector: {0}, RequireTLS, TlsAuthLevel {1}, {2}' -f $desired.Domain, $desired.TlsAuthLevel, $(if ($desired.DNSRoutingEnabled) { 'DNS routing' } else { 'smart hosts ' + ($desired.SmartHosts -join ', ') })
-                [void](Invoke-Change "Send connector" $desired.Name $detail { New-SendConnector @parameters | Out-Null })
-            }
-            else {
-                $comparison = Compare-LsSendConnector -Existing $existing -Desired $desired -SourceServers $sourceServers
-                if ($comparison.Differences.Count -eq 0) {
-                    Add-Result -Step 'Send connector' -Target $desired.Name -Status 'Unchanged' -Detail ('{0}, TlsAuthLevel {1}' -f $desired.Domain, $desired.TlsAuthLevel)
-                }
-                else {
-                    $parameters = $comparison.Parameters
-                    $parameters['Identity'] = $desired.Name
-                    $parameters['Confirm'] = $false
-                    [void](Invoke-Change 'Send connector' $desired.Name ('Set-SendConnector: ' + ($comparison.Differences -join ', ')) { Set-SendConnector @parameters })
-                }
-            }
-        }
-        # Connectors of ours that the current routing mode no longer uses.
-        $names = Get-LsConnectorNames -Prefix $routing.sendConnectorPrefix
-        $wanted = @($desiredConnectors | ForEach-Object { $_.Name })
-        foreach ($name in @($names.PSObject.Properties | ForEach-Object { [string]$_.Value })) {
-            if ($wanted -contains $name) { continue }
-            $stale = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $name }
-            if ($null -ne $stale) {
-                [void](Invoke-Change 'Send connector' $name "Remove-SendConnector (routing.mode is $($routing.mode))" {
-                        Remove-SendConnector -Identity $name -Confirm:$false
-                    })
-            }
-        }
+        # Checked in the preflight ($connectorDrift): no Fail rows here.
+        foreach ($row in @($connectorDrift | Where-Object { $_.Result -eq 'Warn' })) { Write-Warning ('{0}: {1}' -f $row.Check, $row.Detail) }
+        Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Unchanged' -Detail ('{0} connector(s) checked against this routing section (organisation-wide; changed only with -ConfigureConnectors)' -f @(Get-LsDesiredConnectors -Routing $routing).Count)
     }
 
     # --- Agent registration ---------------------------------------------------------------

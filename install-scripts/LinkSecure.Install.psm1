@@ -16,9 +16,10 @@
        a stand-in (Pester's Mock) and run the scripts on Linux.
 
     2. Pure helpers: product constants, configuration reading and checks, version
-       gates, Send connector desired state and comparison. They use the Exchange
-       cmdlets only to read (Get-TransportAgent), and they work on objects, never on
-       formatted text.
+       gates, agent files. They use the Exchange cmdlets only to read
+       (Get-TransportAgent), and they work on objects, never on formatted text.
+
+    The Send connector functions live in LinkSecure.Connectors.psm1.
 
     Windows PowerShell 5.1 syntax only.
 #>
@@ -505,6 +506,8 @@ $script:RoutingDefaults = [ordered]@{
     sendConnectorPrefix    = 'ExchangeLinkSecure'
     validatingRelay        = $false
     smartHostTlsDomain     = $null
+    # Non-SMTP: a missing relay connector fails closed (LinkSecure.Connectors.psm1, docs/admin-guide.md).
+    smartHostAddressSpaceType = 'LinkSecure'
 }
 
 function Remove-LsJsonComment {
@@ -714,6 +717,15 @@ function Test-LsRoutingSettings {
             $problems.Add('routing.domainValidationDomain, routing.certificateValidationDomain and routing.encryptionOnlyDomain must all differ.')
         }
     }
+    $relayConnector = ($Routing.mode -eq 'smartHost') -or ($Routing.validatingRelay -eq $true -and @($Routing.smartHosts).Count -gt 0)
+    if ($relayConnector -and $Routing.smartHostTlsAuthLevel -eq 'DomainValidation' -and [string]::IsNullOrEmpty([string]$Routing.smartHostTlsDomain)) {
+        # New-SendConnector: TlsDomain is required with DomainValidation on a smart-host connector.
+        $problems.Add('routing.smartHostTlsDomain must name the certificate of the smart hosts: Exchange requires a TlsDomain for a DomainValidation smart-host connector.')
+    }
+    $type = [string]$Routing.smartHostAddressSpaceType
+    if ($type -notmatch '^[A-Za-z][A-Za-z0-9-]{0,31}$' -or $type -eq 'X400') {
+        $problems.Add("routing.smartHostAddressSpaceType '$type' is not an address space type: use SMTP or a word such as LinkSecure (not X400).")
+    }
     if ($Routing.mode -eq 'smartHost') {
         if (-not (Test-LsDomainName $Routing.smartHostDomain)) { $problems.Add("routing.smartHostDomain '$($Routing.smartHostDomain)' is not a domain name.") }
         if (@($Routing.smartHosts).Count -eq 0) { $problems.Add("routing.smartHosts must list at least one relay when routing.mode is 'smartHost'.") }
@@ -722,176 +734,6 @@ function Test-LsRoutingSettings {
         }
     }
     $problems.ToArray()
-}
-
-#endregion
-
-# ---------------------------------------------------------------------------------------
-#region Send connectors
-# ---------------------------------------------------------------------------------------
-
-function Get-LsConnectorNames {
-    <#
-    .SYNOPSIS
-        The four connector names the product owns for a prefix.
-    #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory = $true)][string]$Prefix)
-    [pscustomobject]@{
-        DomainValidation = "$Prefix DomainValidation"
-        CertificateValidation = "$Prefix CertificateValidation"
-        EncryptionOnly   = "$Prefix EncryptionOnly"
-        Relay            = "$Prefix Relay"
-    }
-}
-
-function Get-LsDesiredConnectors {
-    <#
-    .SYNOPSIS
-        The Send connectors the routing settings call for (name, address space, TLS settings).
-    #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory = $true)][object]$Routing)
-    $names = Get-LsConnectorNames -Prefix $Routing.sendConnectorPrefix
-    $list = [System.Collections.Generic.List[object]]::new()
-    # The relay connector: in smartHost mode, and in connector mode beside the others when the smart hosts are
-    # validating relays (routing.validatingRelay, docs/relay.md).
-    if ($Routing.mode -eq 'smartHost' -or ($Routing.validatingRelay -eq $true -and @($Routing.smartHosts).Count -gt 0)) {
-        $list.Add([pscustomobject]@{
-                Name              = $names.Relay
-                Domain            = [string]$Routing.smartHostDomain
-                DNSRoutingEnabled = $false
-                SmartHosts        = @($Routing.smartHosts)
-                RequireTLS        = $true
-                TlsAuthLevel      = [string]$Routing.smartHostTlsAuthLevel
-                TlsDomain         = $(if ($Routing.smartHostTlsDomain) { [string]$Routing.smartHostTlsDomain } else { $null })
-            })
-    }
-    if ($Routing.mode -ne 'smartHost') {
-        $list.Add([pscustomobject]@{
-                Name              = $names.DomainValidation
-                Domain            = [string]$Routing.domainValidationDomain
-                DNSRoutingEnabled = $true
-                SmartHosts        = @()
-                RequireTLS        = $true
-                TlsAuthLevel      = 'DomainValidation'
-            })
-        $list.Add([pscustomobject]@{
-                Name              = $names.CertificateValidation
-                Domain            = [string]$Routing.certificateValidationDomain
-                DNSRoutingEnabled = $true
-                SmartHosts        = @()
-                RequireTLS        = $true
-                TlsAuthLevel      = 'CertificateValidation'
-            })
-        $list.Add([pscustomobject]@{
-                Name              = $names.EncryptionOnly
-                Domain            = [string]$Routing.encryptionOnlyDomain
-                DNSRoutingEnabled = $true
-                SmartHosts        = @()
-                RequireTLS        = $true
-                TlsAuthLevel      = 'EncryptionOnly'
-            })
-    }
-    $list.ToArray()
-}
-
-function Get-LsAddressSpaceDomain {
-    <#
-    .SYNOPSIS
-        The domains of a connector's SMTP address spaces.
-    .DESCRIPTION
-        Accepts AddressSpace objects (Type, Address) and their documented string form
-        "SMTP:domain;cost" (what a remote shell may deliver).
-    #>
-    [CmdletBinding()]
-    param([AllowNull()][object]$AddressSpaces)
-    $domains = [System.Collections.Generic.List[string]]::new()
-    foreach ($space in @($AddressSpaces)) {
-        if ($null -eq $space) { continue }
-        $address = $null
-        $type = 'SMTP'
-        if ($space -is [string]) {
-            $m = [regex]::Match($space, '^(?:(?<type>[^:;]+):)?(?<address>[^;]+)(?:;(?<cost>\d+))?$')
-            if ($m.Success) {
-                $address = $m.Groups['address'].Value
-                if ($m.Groups['type'].Success) { $type = $m.Groups['type'].Value }
-            }
-        }
-        else {
-            $address = Get-LsPropertyValue -InputObject $space -Name 'Address'
-            $type = [string](Get-LsPropertyValue -InputObject $space -Name 'Type' -Default 'SMTP')
-            if ($null -eq $address) { $address = Get-LsPropertyValue -InputObject $space -Name 'Domain' }
-        }
-        if ($null -ne $address -and $type -eq 'SMTP') { $domains.Add(([string]$address).Trim()) }
-    }
-    $domains.ToArray()
-}
-
-function Compare-LsSendConnector {
-    <#
-    .SYNOPSIS
-        Compares an existing Send connector with the desired one.
-    .DESCRIPTION
-        Returns the names of the differing settings and the Set-SendConnector parameters
-        that fix them. SourceServers, when given, must all be among the connector's source
-        servers (they are added, never removed).
-    #>
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)][object]$Existing,
-        [Parameter(Mandatory = $true)][object]$Desired,
-        [AllowNull()][string[]]$SourceServers
-    )
-    $differences = [System.Collections.Generic.List[string]]::new()
-    $parameters = @{}
-
-    $domains = @(Get-LsAddressSpaceDomain -AddressSpaces (Get-LsPropertyValue -InputObject $Existing -Name 'AddressSpaces'))
-    if (-not (Test-LsSameSet -Left $domains -Right @($Desired.Domain))) {
-        $differences.Add('AddressSpaces')
-        $parameters['AddressSpaces'] = @("SMTP:$($Desired.Domain);1")
-    }
-    if ([bool](Get-LsPropertyValue -InputObject $Existing -Name 'DNSRoutingEnabled') -ne $Desired.DNSRoutingEnabled) {
-        $differences.Add('DNSRoutingEnabled')
-        $parameters['DNSRoutingEnabled'] = $Desired.DNSRoutingEnabled
-    }
-    $smartHosts = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SmartHosts'))
-    if (-not $Desired.DNSRoutingEnabled -and -not (Test-LsSameSet -Left $smartHosts -Right $Desired.SmartHosts)) {
-        $differences.Add('SmartHosts')
-        $parameters['SmartHosts'] = @($Desired.SmartHosts)
-    }
-    if ([bool](Get-LsPropertyValue -InputObject $Existing -Name 'RequireTLS') -ne $Desired.RequireTLS) {
-        $differences.Add('RequireTLS')
-        $parameters['RequireTLS'] = $Desired.RequireTLS
-    }
-    if ([bool](Get-LsPropertyValue -InputObject $Existing -Name 'IgnoreSTARTTLS' -Default $false)) {
-        $differences.Add('IgnoreSTARTTLS')
-        $parameters['IgnoreSTARTTLS'] = $false
-    }
-    $desiredTlsDomain = Get-LsPropertyValue -InputObject $Desired -Name 'TlsDomain'
-    if ($desiredTlsDomain -and [string](Get-LsPropertyValue -InputObject $Existing -Name 'TlsDomain') -ne $desiredTlsDomain) {
-        $differences.Add('TlsDomain')
-        $parameters['TlsDomain'] = $desiredTlsDomain
-    }
-    $tls = [string](Get-LsPropertyValue -InputObject $Existing -Name 'TlsAuthLevel')
-    if ($tls -ne $Desired.TlsAuthLevel) {
-        $differences.Add('TlsAuthLevel')
-        $parameters['TlsAuthLevel'] = $Desired.TlsAuthLevel
-        # RequireTLS must be sent with TlsAuthLevel: Exchange rejects TlsAuthLevel without it.
-        $parameters['RequireTLS'] = $true
-    }
-    if ($null -ne $SourceServers -and @($SourceServers).Count -gt 0) {
-        $current = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $Existing -Name 'SourceTransportServers'))
-        $missing = @($SourceServers | Where-Object { $current -notcontains $_ })
-        if ($missing.Count -gt 0) {
-            $differences.Add('SourceTransportServers')
-            $parameters['SourceTransportServers'] = @(@($current) + $missing)
-        }
-    }
-    [pscustomobject]@{
-        Differences = $differences.ToArray()
-        Parameters  = $parameters
-    }
 }
 
 #endregion
@@ -1050,7 +892,6 @@ Export-ModuleMember -Function @(
     'Get-LsPropertyValue', 'ConvertTo-LsNameList', 'Test-LsSameSet', 'New-LsStepResult', 'New-LsCheckResult',
     'Get-LsExchangeVersion', 'Test-LsExchangeVersionSupported', 'Test-LsDotNetReleaseSupported',
     'Remove-LsJsonComment', 'Read-LsConfig', 'Get-LsRoutingSettings', 'Test-LsDomainName', 'Test-LsConfigStructure', 'Test-LsRoutingSettings',
-    'Get-LsConnectorNames', 'Get-LsDesiredConnectors', 'Get-LsAddressSpaceDomain', 'Compare-LsSendConnector',
     'Get-LsTransportAgent', 'Find-LsAgent', 'Get-LsAgentFilePlan', 'Get-LsFileDifference', 'Copy-LsAgentFile',
     'Get-LsFileVersion', 'Get-LsInstalledProductFile'
 )

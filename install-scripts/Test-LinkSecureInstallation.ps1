@@ -15,8 +15,13 @@
       - the event log source exists, and the agent logged no errors recently;
       - the configuration is valid: with "linksecure config validate" when -LinkSecureCliPath
         is given, otherwise with the script's own structural checks;
-      - the Send connectors named by the configuration exist and match it (RequireTLS,
-        TlsAuthLevel, address space, DNS routing or smart hosts) and this server sources them;
+      - connector drift: every Send connector this server's routing section routes to exists
+        (a missing DNS-routed connector fails open to the "*" connector; a missing relay
+        connector with a non-SMTP address space fails closed), its actual properties match
+        the routing section, and the record Set-LinkSecureConnectors.ps1 wrote in its Comment
+        matches it too; each mismatch is named. Connectors of ours this server does not use,
+        and a routing section that differs from the one the connectors were configured from,
+        are warnings;
       - the logs folder is writable by the transport service account;
       - at least one transport rule stamps Link-Security (unless enforceForAllMail is true).
 
@@ -68,6 +73,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Install.psm1') -Force -Verbose:$false
+Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Connectors.psm1') -Force -Verbose:$false
 
 $product = Get-LsProduct
 $rows = [System.Collections.Generic.List[object]]::new()
@@ -237,34 +243,8 @@ try {
         Add-Check 'Send connectors' 'Skip' 'The routing section is not valid'
     }
     else {
-        $existingConnectors = @(Get-SendConnector)
-        $desiredConnectors = @(Get-LsDesiredConnectors -Routing $routing)
-        foreach ($desired in $desiredConnectors) {
-            $check = "Send connector '$($desired.Name)'"
-            $existing = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $desired.Name } | Select-Object -First 1
-            if ($null -eq $existing) {
-                Add-Check $check 'Fail' "Missing (address space $($desired.Domain)); run Install-LinkSecureAgent.ps1"
-                continue
-            }
-            $comparison = Compare-LsSendConnector -Existing $existing -Desired $desired
-            if ($comparison.Differences.Count -gt 0) {
-                Add-Check $check 'Fail' ('Differs from the configuration: ' + ($comparison.Differences -join ', '))
-                continue
-            }
-            $sources = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $existing -Name 'SourceTransportServers'))
-            if ($TransportService -eq 'Hub' -and $sources.Count -gt 0 -and $sources -notcontains $serverName) {
-                Add-Check $check 'Warn' ("Matches the configuration, but this server is not among its source servers ({0})" -f ($sources -join ', '))
-            }
-            else {
-                Add-Check $check 'Pass' ('{0}, RequireTLS, TlsAuthLevel {1}, {2}' -f $desired.Domain, $desired.TlsAuthLevel, $(if ($desired.DNSRoutingEnabled) { 'DNS routing' } else { 'smart hosts ' + ($desired.SmartHosts -join ', ') }))
-            }
-        }
-        if ($routing.mode -eq 'smartHost' -and $routing.smartHostTlsAuthLevel -eq 'DomainValidation') {
-            $relay = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq (Get-LsConnectorNames -Prefix $routing.sendConnectorPrefix).Relay } | Select-Object -First 1
-            if ($null -ne $relay -and [string]::IsNullOrEmpty([string](Get-LsPropertyValue -InputObject $relay -Name 'TlsDomain'))) {
-                Add-Check 'Relay TLS domain' 'Warn' 'DomainValidation with an empty TlsDomain compares the relay certificate with the recipient domain; set Set-SendConnector -TlsDomain to the name on the relay certificate'
-            }
-        }
+        # Drift: this server's routing section against every connector's record and actual properties.
+        foreach ($row in @(Get-LsConnectorDrift -Routing $routing -Connectors @(Get-SendConnector))) { $rows.Add($row); $row }
     }
 
     # --- Logs folder -----------------------------------------------------------------------------------

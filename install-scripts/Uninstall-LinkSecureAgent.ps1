@@ -8,10 +8,9 @@
 
       1. Disables and unregisters "ExchangeLinkSecure Routing Agent" (Disable-TransportAgent,
          Uninstall-TransportAgent).
-      2. Send connectors named "<prefix> DomainValidation", "<prefix> EncryptionOnly" and
-         "<prefix> Relay": removes this server from their source servers; removes a
-         connector when no other server sources it (Send connectors are organization-wide
-         and other servers may still run the agent).
+      2. Send connectors: kept. They are organization-wide and other servers may still route
+         to them; this server's uninstall never deletes or repoints one. With
+         -RemoveConnectors (the last server) every connector of the prefix is removed.
       3. Restarts the transport service so it lets go of the agent DLLs (skip with
          -NoRestart; the files then stay until a later run).
       4. Deletes the product files from the install folder.
@@ -38,6 +37,11 @@
 .PARAMETER SendConnectorPrefix
     The connector name prefix. Default: routing.sendConnectorPrefix from the installed
     configuration, else "ExchangeLinkSecure".
+
+.PARAMETER RemoveConnectors
+    Also remove the product's Send connectors (organisation-wide; Set-LinkSecureConnectors.ps1
+    -RemoveConnectors). Only when uninstalling the last server: other servers route to them.
+    Without it the connectors are kept.
 
 .PARAMETER RemoveData
     Also delete the configuration, logs and transcripts, and the event log source.
@@ -66,6 +70,7 @@ param(
     [string]$InstallPath,
     [ValidateSet('Hub', 'Edge')][string]$TransportService = 'Hub',
     [string]$SendConnectorPrefix,
+    [switch]$RemoveConnectors,
     [switch]$RemoveData,
     [switch]$NoRestart
 )
@@ -73,6 +78,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Install.psm1') -Force -Verbose:$false
+Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Connectors.psm1') -Force -Verbose:$false
 
 $product = Get-LsProduct
 $results = [System.Collections.Generic.List[object]]::new()
@@ -175,29 +181,13 @@ try {
     }
 
     # --- Send connectors ----------------------------------------------------------------------
-    $names = Get-LsConnectorNames -Prefix $SendConnectorPrefix
-    $existingConnectors = @(Get-SendConnector)
-    foreach ($name in @($names.PSObject.Properties | ForEach-Object { [string]$_.Value })) {
-        $connector = $existingConnectors | Where-Object { [string](Get-LsPropertyValue -InputObject $_ -Name 'Name') -eq $name } | Select-Object -First 1
-        if ($null -eq $connector) { continue }
-        $sources = @(ConvertTo-LsNameList -InputObject (Get-LsPropertyValue -InputObject $connector -Name 'SourceTransportServers'))
-        $others = @($sources | Where-Object { $_ -ne $serverName })
-        if ($TransportService -eq 'Hub' -and $sources -contains $serverName -and $others.Count -gt 0) {
-            [void](Invoke-Change 'Send connector' $name "Remove $serverName from the source servers (still used by $($others -join ', '))" {
-                    Set-SendConnector -Identity $name -SourceTransportServers $others -Confirm:$false
-                })
-        }
-        elseif ($TransportService -eq 'Hub' -and $sources.Count -gt 0 -and $sources -notcontains $serverName) {
-            Add-Result -Step 'Send connector' -Target $name -Status 'Unchanged' -Detail "Sourced by $($sources -join ', '), not by this server"
-        }
-        else {
-            [void](Invoke-Change 'Send connector' $name 'Remove-SendConnector' {
-                    Remove-SendConnector -Identity $name -Confirm:$false
-                })
-        }
+    # Organisation-wide: other servers may still route to them, and this server cannot tell, so they are
+    # removed only when asked (-RemoveConnectors, the org step), never as a side effect.
+    if ($RemoveConnectors) {
+        foreach ($step in @(& (Join-Path $PSScriptRoot 'Set-LinkSecureConnectors.ps1') -RemoveConnectors -SendConnectorPrefix $SendConnectorPrefix -WhatIf:([bool]$WhatIfPreference))) { $results.Add($step) }
     }
-    if (@($results | Where-Object { $_.Step -eq 'Send connector' }).Count -eq 0) {
-        Add-Result -Step 'Send connectors' -Target $SendConnectorPrefix -Status 'Unchanged' -Detail 'None present'
+    else {
+        Add-Result -Step 'Send connectors' -Target $SendConnectorPrefix -Status 'Skipped' -Detail 'Organisation-wide, kept: other servers may still route to them. After the last server, remove them with -RemoveConnectors (or Set-LinkSecureConnectors.ps1 -RemoveConnectors).'
     }
 
     # --- Transport service: let go of the DLLs ----------------------------------------------

@@ -38,6 +38,9 @@ Describe 'Install-LinkSecureAgent.ps1' {
         $script:Root = New-LsTestRoot
         $script:Published = New-LsPublishedFolder -Path (Join-Path $script:Root 'publish') -Version '1.0.0'
         $script:InstallPath = Join-Path $script:Root 'Program Files/ExchangeLinkSecure'
+        # The org step ran once before any server install (connectors are organisation-wide).
+        Initialize-LsFakeConnectors -ConfigPath (Join-Path $script:Published 'LinkSecure.config.json')
+        $global:LsFake.Calls.Clear()
     }
 
     AfterEach {
@@ -76,71 +79,30 @@ Describe 'Install-LinkSecureAgent.ps1' {
             @($result | Where-Object Status -eq 'Failed').Count | Should -Be 0
         }
 
-        It 'creates the DomainValidation, CertificateValidation and EncryptionOnly Send connectors' {
-            Invoke-Install | Out-Null
+        It 'checks the organisation''s connectors and never changes them without -ConfigureConnectors' {
+            $before = ($global:LsFake.Connectors | ConvertTo-Json -Depth 4)
+            $result = Invoke-Install
 
-            $global:LsFake.Connectors.Count | Should -Be 3
-            $cv = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure CertificateValidation'
-            $cv.AddressSpaces | Should -Be @('SMTP:linksecure-cv.invalid;1')
-            $cv.TlsAuthLevel | Should -Be 'CertificateValidation'
-            $cv.RequireTLS | Should -BeTrue
-            $cv.DNSRoutingEnabled | Should -BeTrue
-            $dv = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure DomainValidation'
-            $dv.AddressSpaces | Should -Be @('SMTP:linksecure-dv.invalid;1')
-            $dv.RequireTLS | Should -BeTrue
-            $dv.TlsAuthLevel | Should -Be 'DomainValidation'
-            $dv.DNSRoutingEnabled | Should -BeTrue
-            $dv.SourceTransportServers | Should -Be @('EX1')
-            $eo = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure EncryptionOnly'
-            $eo.AddressSpaces | Should -Be @('SMTP:linksecure-eo.invalid;1')
-            $eo.TlsAuthLevel | Should -Be 'EncryptionOnly'
-            $eo.RequireTLS | Should -BeTrue
-            (Get-LsCall 'New-SendConnector')[0].Parameters.Usage | Should -Be 'Custom'
+            @(Get-LsCall 'New-SendConnector', 'Set-SendConnector', 'Remove-SendConnector').Count | Should -Be 0
+            @(Get-LsCall 'Get-SendConnector').Count | Should -BeGreaterThan 0
+            ($global:LsFake.Connectors | ConvertTo-Json -Depth 4) | Should -Be $before
+            ($result | Where-Object Step -eq 'Send connectors').Status | Should -Be 'Unchanged'
         }
 
-        It 'creates the connectors before registering the agent and restarts last' {
-            Invoke-Install | Out-Null
+        It 'creates the connectors before registering the agent and restarts last (-ConfigureConnectors)' {
+            $global:LsFake.Connectors.Clear()
+            Invoke-Install @{ ConfigureConnectors = $true; Egress = 'Direct'; SourceTransportServers = @('EX1') } | Out-Null
             $order = @(Get-LsMutatingCall | ForEach-Object Name)
+            $order.IndexOf('New-SendConnector') | Should -BeGreaterOrEqual 0
             $order.IndexOf('New-SendConnector') | Should -BeLessThan $order.IndexOf('Install-TransportAgent')
             $order.IndexOf('Install-TransportAgent') | Should -BeLessThan $order.IndexOf('Enable-TransportAgent')
             $order[-1] | Should -Be 'Restart-LsService'
         }
 
-        It 'adds the Relay connector beside the others in connector mode when the smart hosts are validating relays' {
-            $config = New-LsTestConfig -Routing @{ smartHosts = @('relay1.contoso.test', 'relay2.contoso.test'); validatingRelay = $true; smartHostTlsDomain = 'relay.contoso.test' }
-            Set-Content -LiteralPath (Join-Path $script:Published 'LinkSecure.config.json') -Value $config
-            Invoke-Install | Out-Null
-
-            $global:LsFake.Connectors.Count | Should -Be 4
-            $relay = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure Relay'
-            $relay.AddressSpaces | Should -Be @('SMTP:linksecure-relay.invalid;1')
-            $relay.DNSRoutingEnabled | Should -BeFalse
-            $relay.SmartHosts | Should -Be @('relay1.contoso.test', 'relay2.contoso.test')
-            $relay.RequireTLS | Should -BeTrue
-            $relay.TlsAuthLevel | Should -Be 'DomainValidation'
-            $relay.TlsDomain | Should -Be 'relay.contoso.test'
-            ($global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure DomainValidation') | Should -Not -BeNullOrEmpty
-        }
-
-        It 'creates one Relay connector with smart hosts in smartHost mode' {
-            $config = New-LsTestConfig -Routing @{ mode = 'smartHost'; smartHosts = @('relay1.contoso.test', 'relay2.contoso.test'); smartHostTlsAuthLevel = 'CertificateValidation' }
-            Set-Content -LiteralPath (Join-Path $script:Published 'LinkSecure.config.json') -Value $config
-            Invoke-Install | Out-Null
-
-            $global:LsFake.Connectors.Count | Should -Be 1
-            $relay = $global:LsFake.Connectors[0]
-            $relay.Name | Should -Be 'ExchangeLinkSecure Relay'
-            $relay.AddressSpaces | Should -Be @('SMTP:linksecure-relay.invalid;1')
-            $relay.DNSRoutingEnabled | Should -BeFalse
-            $relay.SmartHosts | Should -Be @('relay1.contoso.test', 'relay2.contoso.test')
-            $relay.RequireTLS | Should -BeTrue
-            $relay.TlsAuthLevel | Should -Be 'CertificateValidation'
-        }
-
         It 'installs a prepared configuration given with -ConfigPath' {
             $prepared = Join-Path $script:Root 'prepared.json'
             Set-Content -LiteralPath $prepared -Value (New-LsTestConfig -Routing @{ sendConnectorPrefix = 'Contoso LS'; domainValidationDomain = 'ls-dv.contoso.test' })
-            Invoke-Install @{ ConfigPath = $prepared } | Out-Null
+            Invoke-Install @{ ConfigPath = $prepared; ConfigureConnectors = $true; Egress = 'Direct'; SourceTransportServers = @('EX1') } | Out-Null
 
             (Get-FileHash (Join-Path $script:InstallPath 'LinkSecure.config.json')).Hash | Should -Be (Get-FileHash $prepared).Hash
             $global:LsFake.Connectors.Name | Should -Contain 'Contoso LS DomainValidation'
@@ -171,7 +133,6 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $agent.Enabled | Should -BeTrue
             $agent.Priority | Should -BeGreaterThan (Get-LsFakeAgent Edge 'Edge Rule Agent').Priority
             (Get-LsCall 'Install-TransportAgent')[0].Parameters.TransportService | Should -Be 'Edge'
-            (Get-LsCall 'New-SendConnector')[0].Parameters.ContainsKey('SourceTransportServers') | Should -BeFalse
         }
 
         It 'leaves connectors alone with -SkipConnectors' {
@@ -229,40 +190,6 @@ Describe 'Install-LinkSecureAgent.ps1' {
 
             Invoke-Install | Out-Null
             (Get-FileHash $configPath).Hash | Should -Be $hash
-        }
-
-        It 'repairs a connector whose TLS settings were changed by hand' {
-            Invoke-Install | Out-Null
-            $dv = $global:LsFake.Connectors | Where-Object Name -eq 'ExchangeLinkSecure DomainValidation'
-            $dv.TlsAuthLevel = 'EncryptionOnly'
-            $dv.RequireTLS = $false
-            $global:LsFake.Calls.Clear()
-
-            Invoke-Install | Out-Null
-            $set = @(Get-LsCall 'Set-SendConnector')
-            $set.Count | Should -Be 1
-            $set[0].Parameters.TlsAuthLevel | Should -Be 'DomainValidation'
-            $set[0].Parameters.RequireTLS | Should -BeTrue
-            $dv.TlsAuthLevel | Should -Be 'DomainValidation'
-            @(Get-LsCall 'Restart-LsService').Count | Should -Be 0
-        }
-
-        It 'adds this server to the connector source servers without removing others' {
-            Invoke-Install | Out-Null
-            foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers = @('EX2') }
-            $global:LsFake.Calls.Clear()
-            Invoke-Install | Out-Null
-            foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers | Should -Be @('EX2', 'EX1') }
-        }
-
-        It 'removes the connector of the other routing mode after a mode change' {
-            Invoke-Install | Out-Null
-            $prepared = Join-Path $script:Root 'relay.json'
-            Set-Content -LiteralPath $prepared -Value (New-LsTestConfig -Routing @{ mode = 'smartHost'; smartHosts = @('relay.contoso.test') })
-            Invoke-Install @{ ConfigPath = $prepared } | Out-Null
-
-            @($global:LsFake.Connectors.Name) | Should -Be @('ExchangeLinkSecure Relay')
-            @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 3
         }
 
         It 'accepts connector objects whose address spaces are objects, not strings' {
@@ -353,8 +280,9 @@ Describe 'Install-LinkSecureAgent.ps1' {
 
     Context '-WhatIf' {
         It 'changes nothing on a fresh server and reports every step' {
+            $global:LsFake.Connectors.Clear()
             $before = Get-StateSnapshot
-            $result = Invoke-Install @{ WhatIf = $true }
+            $result = Invoke-Install @{ WhatIf = $true; ConfigureConnectors = $true; Egress = 'Direct'; SourceTransportServers = @('EX1') }
 
             Get-StateSnapshot | Should -Be $before
             $script:InstallPath | Should -Not -Exist

@@ -59,6 +59,8 @@ function global:Reset-LsFake {
     $global:LsFake = @{
         Calls             = [System.Collections.Generic.List[object]]::new()
         Server            = [pscustomobject]@{ Name = $ServerName; Fqdn = "$ServerName.contoso.test"; AdminDisplayVersion = $AdminDisplayVersion; ServerRole = 'Mailbox' }
+        Servers           = [System.Collections.Generic.List[object]]::new()
+        EdgeSubscribed    = $false
         DotNetRelease     = 533320
         IsAdministrator   = $true
         SnapInAvailable   = $true
@@ -76,6 +78,7 @@ function global:Reset-LsFake {
         ActiveTranscript  = $null
         FailCommand       = @{}
     }
+    $global:LsFake.Servers.Add($global:LsFake.Server)
     foreach ($name in @('Transport Rule Agent', 'DLP Policy Agent', 'Retention Policy Agent', 'Supervisory Review Agent', 'Malware Agent', 'Text Messaging Routing Agent', 'Text Messaging Delivery Agent', 'System Probe Drop Smtp Agent', 'System Probe Drop Routing Agent')) {
         Add-LsFakeAgent -TransportService Hub -Name $name -Factory "Microsoft.Exchange.Fake.$($name -replace ' ', '')Factory" -AssemblyPath "C:\Program Files\Microsoft\Exchange Server\V15\TransportRoles\agents\$($name -replace ' ', '').dll" -Enabled $true
     }
@@ -134,10 +137,10 @@ function global:Install-LsExchangeStandIns {
     function global:Get-ExchangeServer {
         [CmdletBinding()] param([Parameter(Position = 0)][object]$Identity)
         Add-LsCall 'Get-ExchangeServer' $PSBoundParameters
-        if ($null -ne $Identity -and [string]$Identity -ne $global:LsFake.Server.Name) {
-            throw "The operation couldn't be performed because object '$Identity' couldn't be found."
-        }
-        $global:LsFake.Server
+        if ($null -eq $Identity) { return @($global:LsFake.Servers) }
+        $server = $global:LsFake.Servers | Where-Object { $_.Name -eq [string]$Identity } | Select-Object -First 1
+        if ($null -eq $server) { throw "The operation couldn't be performed because object '$Identity' couldn't be found." }
+        $server
     }
 
     function global:Get-TransportAgent {
@@ -219,63 +222,90 @@ function global:Install-LsExchangeStandIns {
             $list = @($list | Where-Object { $_.Name -eq [string]$Identity })
             if ($list.Count -eq 0) { throw "The operation couldn't be performed because object '$Identity' couldn't be found." }
         }
+        # Copies, like objects from a cmdlet: changing them changes nothing.
         foreach ($c in $list) { $c.PSObject.Copy() }
     }
 
+    # The parameters New-SendConnector and Set-SendConnector share here (the AddressSpaces parameter set).
+    $global:LsFake['ConnectorParameters'] = @(
+        'AddressSpaces', 'DNSRoutingEnabled', 'SmartHosts', 'RequireTLS', 'IgnoreSTARTTLS', 'TlsAuthLevel', 'TlsDomain',
+        'SourceTransportServers', 'Comment', 'Fqdn', 'TlsCertificateName', 'FrontendProxyEnabled', 'UseExternalDNSServersEnabled',
+        'MaxMessageSize', 'ProtocolLoggingLevel', 'Enabled', 'IsScopedConnector', 'Port'
+    )
+
     function global:New-SendConnector {
-        [CmdletBinding(SupportsShouldProcess = $true)]
+        [CmdletBinding(SupportsShouldProcess = $true, DefaultParameterSetName = 'AddressSpaces')]
         param(
             [Parameter(Mandatory = $true, Position = 0)][string]$Name,
-            [object[]]$AddressSpaces, [string]$Usage, [switch]$Custom, [bool]$DNSRoutingEnabled = $true,
-            [object[]]$SmartHosts, [bool]$RequireTLS, [string]$TlsAuthLevel, [string]$TlsDomain, [object[]]$SourceTransportServers
+            [Parameter(Mandatory = $true, ParameterSetName = 'AddressSpaces')][object[]]$AddressSpaces,
+            [Parameter(Mandatory = $true, ParameterSetName = 'LinkedReceiveConnector')][object]$LinkedReceiveConnector,
+            [ValidateSet('Custom', 'Internal', 'Internet', 'Partner')][string]$Usage,
+            [bool]$DNSRoutingEnabled = $true, [object[]]$SmartHosts, [bool]$RequireTLS, [bool]$IgnoreSTARTTLS,
+            [ValidateSet('EncryptionOnly', 'CertificateValidation', 'DomainValidation')][string]$TlsAuthLevel, [string]$TlsDomain,
+            [object[]]$SourceTransportServers, [string]$Comment, [string]$Fqdn, [string]$TlsCertificateName,
+            [bool]$FrontendProxyEnabled, [bool]$UseExternalDNSServersEnabled, [object]$MaxMessageSize,
+            [ValidateSet('None', 'Verbose')][string]$ProtocolLoggingLevel = 'None', [bool]$Enabled = $true,
+            [bool]$IsScopedConnector, [ValidateRange(1, 65535)][int]$Port = 25
         )
         Add-LsCall 'New-SendConnector' $PSBoundParameters
         Invoke-LsFakeFailure 'New-SendConnector'
+        Assert-LsFakeConnectorCmdletsEnabled
+        if ($PSCmdlet.ParameterSetName -eq 'LinkedReceiveConnector') { throw 'The LinkedReceiveConnector parameter is no longer available (Exchange 2013 and later).' }
         if (@($global:LsFake.Connectors | Where-Object { $_.Name -eq $Name }).Count -gt 0) { throw "A Send connector named '$Name' already exists." }
-        if (-not $DNSRoutingEnabled -and @($SmartHosts).Count -eq 0) { throw 'SmartHosts are required when DNSRoutingEnabled is $false.' }
-        if ($DNSRoutingEnabled -and @($SmartHosts | Where-Object { $null -ne $_ }).Count -gt 0) { throw 'DNSRoutingEnabled must be $false when SmartHosts are set.' }
-        if (-not [string]::IsNullOrEmpty($TlsAuthLevel) -and -not $RequireTLS) { throw "TlsAuthLevel can't be set when RequireTLS is false." }
-        $sources = @($SourceTransportServers | Where-Object { -not [string]::IsNullOrEmpty([string]$_) })
+        if ($Name.Length -gt 64) { throw 'The Send connector name is longer than 64 characters.' }
+        $onEdge = $global:LsFake.Server.ServerRole -eq 'Edge'
+        if ($onEdge -and $PSBoundParameters.ContainsKey('SourceTransportServers')) { throw "The SourceTransportServers parameter isn't valid for Send connectors on an Edge Transport server." }
+        $sources = @($SourceTransportServers | Where-Object { -not [string]::IsNullOrEmpty([string]$_) } | ForEach-Object { [string]$_ })
         if ($sources.Count -eq 0) { $sources = @($global:LsFake.Server.Name) }
-        $connector = [pscustomobject]@{
-            Name                   = $Name
-            Identity               = $Name
-            AddressSpaces          = @($AddressSpaces | ForEach-Object { [string]$_ })
-            DNSRoutingEnabled      = $DNSRoutingEnabled
-            SmartHosts             = @($SmartHosts | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
-            RequireTLS             = $RequireTLS
-            IgnoreSTARTTLS         = $false
-            TlsAuthLevel           = $(if ([string]::IsNullOrEmpty($TlsAuthLevel)) { $null } else { $TlsAuthLevel })
-            TlsDomain              = $TlsDomain
-            SourceTransportServers = @($sources | ForEach-Object { [string]$_ })
+        $connector = [ordered]@{ Name = $Name; Identity = $Name; IgnoreSTARTTLS = $false; TlsAuthLevel = $null; TlsDomain = $null; Comment = $null
+            Fqdn = $null; TlsCertificateName = $null; FrontendProxyEnabled = $false; UseExternalDNSServersEnabled = $false
+            MaxMessageSize = '35 MB (36,700,160 bytes)'; ProtocolLoggingLevel = $ProtocolLoggingLevel; Enabled = $Enabled; IsScopedConnector = $false; Port = $Port
+            DNSRoutingEnabled = $DNSRoutingEnabled; RequireTLS = $RequireTLS; SmartHosts = @(); SourceTransportServers = $sources; AddressSpaces = @()
         }
-        $global:LsFake.Connectors.Add($connector)
-        $connector
+        foreach ($key in $global:LsFake.ConnectorParameters) {
+            if ($PSBoundParameters.ContainsKey($key)) { $connector[$key] = $PSBoundParameters[$key] }
+        }
+        $object = ConvertTo-LsFakeConnector $connector
+        Assert-LsFakeConnectorValid $object
+        $global:LsFake.Connectors.Add($object)
+        $object.PSObject.Copy()
     }
 
     function global:Set-SendConnector {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param(
             [Parameter(Mandatory = $true, Position = 0)][object]$Identity,
-            [object[]]$AddressSpaces, [bool]$DNSRoutingEnabled, [object[]]$SmartHosts, [bool]$RequireTLS, [bool]$IgnoreSTARTTLS,
-            [string]$TlsAuthLevel, [string]$TlsDomain, [object[]]$SourceTransportServers
+            [object[]]$AddressSpaces, [bool]$DNSRoutingEnabled, [AllowNull()][object[]]$SmartHosts, [bool]$RequireTLS, [bool]$IgnoreSTARTTLS,
+            [ValidateSet('EncryptionOnly', 'CertificateValidation', 'DomainValidation')][string]$TlsAuthLevel, [AllowNull()][AllowEmptyString()][string]$TlsDomain,
+            [object[]]$SourceTransportServers, [AllowNull()][AllowEmptyString()][string]$Comment, [string]$Fqdn, [string]$TlsCertificateName,
+            [bool]$FrontendProxyEnabled, [bool]$UseExternalDNSServersEnabled, [object]$MaxMessageSize,
+            [ValidateSet('None', 'Verbose')][string]$ProtocolLoggingLevel, [bool]$Enabled,
+            [bool]$IsScopedConnector, [ValidateRange(1, 65535)][int]$Port
         )
         Add-LsCall 'Set-SendConnector' $PSBoundParameters
-        $connector = $global:LsFake.Connectors | Where-Object { $_.Name -eq [string]$Identity } | Select-Object -First 1
-        if ($null -eq $connector) { throw "The operation couldn't be performed because object '$Identity' couldn't be found." }
-        foreach ($key in @('AddressSpaces', 'SmartHosts', 'SourceTransportServers')) {
-            if ($PSBoundParameters.ContainsKey($key)) { $connector.$key = @($PSBoundParameters[$key] | ForEach-Object { [string]$_ }) }
+        Invoke-LsFakeFailure 'Set-SendConnector'
+        Assert-LsFakeConnectorCmdletsEnabled
+        $index = -1
+        for ($i = 0; $i -lt $global:LsFake.Connectors.Count; $i++) { if ($global:LsFake.Connectors[$i].Name -eq [string]$Identity) { $index = $i } }
+        if ($index -lt 0) { throw "The operation couldn't be performed because object '$Identity' couldn't be found." }
+        if ($global:LsFake.Server.ServerRole -eq 'Edge' -and $PSBoundParameters.ContainsKey('SourceTransportServers')) { throw "The SourceTransportServers parameter isn't valid for Send connectors on an Edge Transport server." }
+        $state = [ordered]@{}
+        foreach ($property in $global:LsFake.Connectors[$index].PSObject.Properties) { $state[$property.Name] = $property.Value }
+        foreach ($key in $global:LsFake.ConnectorParameters) {
+            if ($PSBoundParameters.ContainsKey($key)) { $state[$key] = $PSBoundParameters[$key] }
         }
-        foreach ($key in @('DNSRoutingEnabled', 'RequireTLS', 'IgnoreSTARTTLS', 'TlsAuthLevel', 'TlsDomain')) {
-            if ($PSBoundParameters.ContainsKey($key)) { $connector.$key = $PSBoundParameters[$key] }
-        }
-        if ($connector.TlsAuthLevel -and -not $connector.RequireTLS) { throw "TlsAuthLevel can't be set when RequireTLS is false." }
+        $object = ConvertTo-LsFakeConnector $state
+        # Exchange validates the object it would save: nothing changes when the result is invalid.
+        Assert-LsFakeConnectorValid $object
+        $global:LsFake.Connectors[$index] = $object
     }
 
     function global:Remove-SendConnector {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][object]$Identity)
         Add-LsCall 'Remove-SendConnector' $PSBoundParameters
+        Invoke-LsFakeFailure 'Remove-SendConnector'
+        Assert-LsFakeConnectorCmdletsEnabled
         $connector = $global:LsFake.Connectors | Where-Object { $_.Name -eq [string]$Identity } | Select-Object -First 1
         if ($null -eq $connector) { throw "The operation couldn't be performed because object '$Identity' couldn't be found." }
         [void]$global:LsFake.Connectors.Remove($connector)
@@ -347,6 +377,114 @@ function global:Remove-LsExchangeStandIns {
     foreach ($name in $global:LsTestExchangeCommandNames) {
         while (Test-Path "Function:\$name") { Remove-Item "Function:\$name" }
     }
+}
+
+# ---------------------------------------------------------------------------------------
+# Send connector rules (what Exchange enforces; New-SendConnector / Set-SendConnector
+# reference, "Send connectors" and "Manually configure Edge Transport server mail flow")
+# ---------------------------------------------------------------------------------------
+
+function global:ConvertTo-LsFakeAddressSpace {
+    # "Type:Address;Cost", "Address" or an object with Type/Address/Cost -> a normalised string.
+    param([object]$Space)
+    if ($Space -isnot [string]) {
+        $type = [string]$Space.Type; $address = [string]$Space.Address
+        $cost = 1; if ($Space.PSObject.Properties['Cost']) { $cost = [int]$Space.Cost }
+    }
+    else {
+        $m = [regex]::Match($Space, '^(?:(?<type>[^:;]+):)?(?<address>[^;]+)(?:;(?<cost>\d+))?$')
+        if (-not $m.Success) { throw "The address space '$Space' isn't valid: use Type:AddressSpace;Cost." }
+        $type = if ($m.Groups['type'].Success) { $m.Groups['type'].Value } else { 'SMTP' }
+        $address = $m.Groups['address'].Value
+        $cost = if ($m.Groups['cost'].Success) { [int]$m.Groups['cost'].Value } else { 1 }
+    }
+    if ($cost -lt 1 -or $cost -gt 100) { throw "The address space cost $cost is out of range (1-100)." }
+    if ($type -eq 'SMTP' -and $address -ne '*' -and $address -ne '--' -and $address -notmatch '^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$') {
+        throw "The SMTP address space '$address' isn't valid (RFC 1035; '*', '*.contoso.com' or 'contoso.com')."
+    }
+    if ($type -eq 'X400') { throw 'X400 address spaces need RFC 1685 addresses; this stand-in does not model them.' }
+    '{0}:{1};{2}' -f $type, $address, $cost
+}
+
+function global:ConvertTo-LsFakeConnector {
+    param([System.Collections.IDictionary]$State)
+    $State['AddressSpaces'] = @($State['AddressSpaces'] | ForEach-Object { ConvertTo-LsFakeAddressSpace $_ })
+    $State['SmartHosts'] = @($State['SmartHosts'] | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
+    $State['SourceTransportServers'] = @($State['SourceTransportServers'] | Where-Object { $null -ne $_ } | ForEach-Object { if ($_ -is [string]) { $_ } else { [string]$_.Name } })
+    if ([string]::IsNullOrEmpty([string]$State['TlsAuthLevel'])) { $State['TlsAuthLevel'] = $null }
+    if ([string]::IsNullOrEmpty([string]$State['TlsDomain'])) { $State['TlsDomain'] = $null }
+    [pscustomobject]$State
+}
+
+function global:Assert-LsFakeConnectorCmdletsEnabled {
+    # "After an Edge Transport server is subscribed ... cmdlets for creating and modifying Send connectors on the
+    # Edge Transport server are disabled."
+    if ($global:LsFake.Server.ServerRole -eq 'Edge' -and $global:LsFake.EdgeSubscribed) {
+        throw 'This Edge Transport server is subscribed to an Exchange organization: Send connectors are managed in the organization and replicated by EdgeSync.'
+    }
+}
+
+function global:Assert-LsFakeConnectorValid {
+    param([object]$Connector)
+    if (@($Connector.AddressSpaces).Count -eq 0) { throw 'A Send connector needs at least one address space.' }
+    $smartHosts = @($Connector.SmartHosts)
+    if (-not $Connector.DNSRoutingEnabled -and $smartHosts.Count -eq 0) { throw 'SmartHosts are required when DNSRoutingEnabled is $false.' }
+    if ($Connector.DNSRoutingEnabled -and $smartHosts.Count -gt 0) { throw 'DNSRoutingEnabled must be $false when SmartHosts are set.' }
+    if ($Connector.TlsAuthLevel -and -not $Connector.RequireTLS) { throw "TlsAuthLevel can't be set when RequireTLS is false." }
+    if ($Connector.TlsAuthLevel -and $Connector.IgnoreSTARTTLS) { throw "TlsAuthLevel can't be set when IgnoreSTARTTLS is true." }
+    if ($Connector.RequireTLS -and $Connector.IgnoreSTARTTLS) { throw "RequireTLS and IgnoreSTARTTLS can't both be true." }
+    if ($Connector.TlsAuthLevel -eq 'DomainValidation' -and -not $Connector.DNSRoutingEnabled -and [string]::IsNullOrEmpty([string]$Connector.TlsDomain)) {
+        throw 'TlsDomain is required when TlsAuthLevel is DomainValidation and the connector routes through smart hosts (DNSRoutingEnabled $false).'
+    }
+    $servers = @(foreach ($name in @($Connector.SourceTransportServers)) {
+            $server = $global:LsFake.Servers | Where-Object { $_.Name -eq $name } | Select-Object -First 1
+            if ($null -eq $server) { throw "The source server '$name' couldn't be found." }
+            $server
+        })
+    $edge = @($servers | Where-Object { $_.ServerRole -eq 'Edge' })
+    if ($edge.Count -gt 0 -and $edge.Count -lt $servers.Count) {
+        throw "You can't specify both Mailbox servers and Edge Subscriptions as source servers for the same Send connector."
+    }
+    $onEdge = ($edge.Count -gt 0) -or ($global:LsFake.Server.ServerRole -eq 'Edge')
+    foreach ($space in @($Connector.AddressSpaces)) {
+        $type = ([string]$space).Split(':')[0]
+        if ($type -ne 'SMTP') {
+            if ($onEdge) { throw "Address space type '$type' isn't allowed on an Edge Transport server: the type must be SMTP." }
+            if ($Connector.DNSRoutingEnabled) { throw "A non-SMTP address space ('$space') needs smart host routing: set DNSRoutingEnabled to `$false and give SmartHosts." }
+        }
+    }
+}
+
+function global:Add-LsFakeServer {
+    # Another server of the organisation (Mailbox, or Edge for an Edge subscription).
+    param([Parameter(Mandatory = $true)][string]$Name, [ValidateSet('Mailbox', 'Edge')][string]$Role = 'Mailbox')
+    $global:LsFake.Servers.Add([pscustomobject]@{ Name = $Name; Fqdn = "$Name.contoso.test"; AdminDisplayVersion = 'Version 15.2 (Build 1544.4)'; ServerRole = $Role })
+}
+
+function global:Add-LsFakeInternetConnector {
+    # The organisation's existing "*" Internet connector (what -Egress copies).
+    param(
+        [string]$Name = 'Internet',
+        [string[]]$SourceTransportServers = @('EX1'),
+        [string[]]$SmartHosts = @(),
+        [hashtable]$Properties = @{}
+    )
+    $state = [ordered]@{ Name = $Name; Identity = $Name; AddressSpaces = @('SMTP:*;1'); DNSRoutingEnabled = ($SmartHosts.Count -eq 0); SmartHosts = $SmartHosts
+        RequireTLS = $false; IgnoreSTARTTLS = $false; TlsAuthLevel = $null; TlsDomain = $null; SourceTransportServers = $SourceTransportServers; Comment = $null
+        Fqdn = 'mail.contoso.test'; TlsCertificateName = '<I>CN=Contoso CA<S>CN=mail.contoso.test'; FrontendProxyEnabled = $true; UseExternalDNSServersEnabled = $true
+        MaxMessageSize = '50 MB (52,428,800 bytes)'; ProtocolLoggingLevel = 'None'; Enabled = $true; IsScopedConnector = $false; Port = 25
+    }
+    foreach ($key in $Properties.Keys) { $state[$key] = $Properties[$key] }
+    $connector = ConvertTo-LsFakeConnector $state
+    Assert-LsFakeConnectorValid $connector
+    $global:LsFake.Connectors.Add($connector)
+}
+
+function global:Initialize-LsFakeConnectors {
+    # The organisation-level step, as an administrator runs it once before installing servers: the product's
+    # connectors for a configuration, Direct egress from the given source servers.
+    param([Parameter(Mandatory = $true)][string]$ConfigPath, [string[]]$SourceTransportServers = @($global:LsFake.Server.Name))
+    & (Get-LsScriptPath 'Set-LinkSecureConnectors.ps1') -ConfigPath $ConfigPath -Egress Direct -SourceTransportServers $SourceTransportServers -Confirm:$false | Out-Null
 }
 
 # ---------------------------------------------------------------------------------------

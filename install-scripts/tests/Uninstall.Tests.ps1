@@ -26,6 +26,7 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
         $script:Root = New-LsTestRoot
         $published = New-LsPublishedFolder -Path (Join-Path $script:Root 'publish') -Version '1.0.0'
         $script:InstallPath = Join-Path $script:Root 'Program Files/ExchangeLinkSecure'
+        Initialize-LsFakeConnectors -ConfigPath (Join-Path $published 'LinkSecure.config.json')
         & $script:InstallScript -SourcePath $published -InstallPath $script:InstallPath -Confirm:$false 6>$null | Out-Null
         New-Item -ItemType File -Path (Join-Path $script:InstallPath 'logs/decisions-20250101.log') -Force | Out-Null
         $global:LsFake.Calls.Clear()
@@ -39,8 +40,10 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
         $result = Invoke-Uninstall
 
         (Get-LsFakeAgent Hub $script:AgentName) | Should -BeNullOrEmpty
-        $global:LsFake.Connectors.Count | Should -Be 0
-        @(Get-LsMutatingCall | ForEach-Object Name) | Should -Be @('Disable-TransportAgent', 'Uninstall-TransportAgent', 'Remove-SendConnector', 'Remove-SendConnector', 'Remove-SendConnector', 'Restart-LsService')
+        # The connectors are organisation-wide: kept (other servers route to them).
+        $global:LsFake.Connectors.Count | Should -Be 3
+        ($result | Where-Object Step -eq 'Send connectors').Status | Should -Be 'Skipped'
+        @(Get-LsMutatingCall | ForEach-Object Name) | Should -Be @('Disable-TransportAgent', 'Uninstall-TransportAgent', 'Restart-LsService')
         foreach ($gone in @('LinkSecure.Exchange.dll', 'LinkSecure.Core.dll', 'MimeKit.dll', 'LinkSecure.config.json.template')) {
             Join-Path $script:InstallPath $gone | Should -Not -Exist
         }
@@ -99,15 +102,25 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
         $global:LsFake.Connectors.Count | Should -Be 3
         @(Get-ChildItem -LiteralPath $script:InstallPath -Recurse | ForEach-Object FullName) | Should -Be $filesBefore
         $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
-        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent', 'Agent registration', 'Send connector', 'Send connector', 'Send connector', 'Restart transport', 'Agent files and data', 'Event log source')
+        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent', 'Agent registration', 'Restart transport', 'Agent files and data', 'Event log source')
     }
 
-    It 'keeps connectors that other servers still use, minus this server' {
+    It 'never removes or repoints a connector without -RemoveConnectors, whoever sources it' {
+        Add-LsFakeServer -Name 'EX2'
         foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers = @('EX1', 'EX2') }
         Invoke-Uninstall | Out-Null
         $global:LsFake.Connectors.Count | Should -Be 3
-        foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers | Should -Be @('EX2') }
-        @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 0
+        foreach ($c in $global:LsFake.Connectors) { $c.SourceTransportServers | Should -Be @('EX1', 'EX2') }
+        @(Get-LsCall 'Remove-SendConnector', 'Set-SendConnector', 'New-SendConnector').Count | Should -Be 0
+    }
+
+    It 'removes every connector of the prefix with -RemoveConnectors (the last server)' {
+        Invoke-Uninstall @{ RemoveConnectors = $true } | Out-Null
+        $global:LsFake.Connectors.Count | Should -Be 0
+        @(Get-LsCall 'Remove-SendConnector').Count | Should -Be 3
+        $order = @(Get-LsMutatingCall | ForEach-Object Name)
+        $order.IndexOf('Uninstall-TransportAgent') | Should -BeGreaterOrEqual 0
+        $order.IndexOf('Uninstall-TransportAgent') | Should -BeLessThan $order.IndexOf('Remove-SendConnector')
     }
 
     It 'leaves the files for a later run with -NoRestart' {
@@ -133,7 +146,7 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
         Set-Content -LiteralPath (Join-Path $script:InstallPath 'LinkSecure.config.json') -Value (New-LsTestConfig -Routing @{ sendConnectorPrefix = 'Contoso LS' })
         New-SendConnector -Name 'Contoso LS DomainValidation' -AddressSpaces 'SMTP:linksecure-dv.invalid;1' -RequireTLS $true -TlsAuthLevel DomainValidation | Out-Null
         New-SendConnector -Name 'Unrelated' -AddressSpaces 'SMTP:*;1' | Out-Null
-        Invoke-Uninstall | Out-Null
+        Invoke-Uninstall @{ RemoveConnectors = $true } | Out-Null
         @($global:LsFake.Connectors.Name) | Should -Be @('Unrelated')
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using LinkSecure.Core.Database;
 using LinkSecure.Core.Internal;
 using LinkSecure.Core.Protocol;
@@ -16,8 +17,11 @@ public sealed class RoutingSettings
     {
         "mode", "domainValidationDomain", "certificateValidationDomain", "encryptionOnlyDomain",
         "smartHostDomain", "smartHosts", "smartHostTlsAuthLevel", "sendConnectorPrefix", "allowUnauthenticatedRoutes",
-        "validatingRelay", "smartHostTlsDomain",
+        "validatingRelay", "smartHostTlsDomain", "smartHostAddressSpaceType",
     };
+
+    /// <summary>The address space type of DNS-routed routes: Exchange looks up an MX only for SMTP address spaces.</summary>
+    public const string SmtpAddressSpaceType = "SMTP";
 
     private static readonly string[] TlsAuthLevels = { "EncryptionOnly", "CertificateValidation", "DomainValidation" };
 
@@ -70,6 +74,14 @@ public sealed class RoutingSettings
     /// and reached over a connector that authenticates it.</summary>
     public bool HasValidatingRelay => ValidatingRelay && SmartHosts.Count > 0 && SmartHostTlsDomain is not null && string.Equals(SmartHostTlsAuthLevel, "DomainValidation", StringComparison.Ordinal);
 
+    /// <summary>Gets the address space type of the relay connector and of the relay route's routing domain. A
+    /// non-SMTP type (default <c>LinkSecure</c>) fails closed: if the relay connector is missing or disabled, no SMTP
+    /// connector (not even the organisation's <c>*</c> Internet connector) matches the route, so the recipient waits
+    /// in the Unreachable queue instead of leaving over opportunistic TLS. Exchange allows non-SMTP address spaces
+    /// only on smart-host connectors on Mailbox servers ("Send connectors", Exchange Server documentation); Edge
+    /// Transport connectors need <c>SMTP</c>, which does not fail closed.</summary>
+    public string SmartHostAddressSpaceType { get; private set; } = "LinkSecure";
+
     /// <summary>Gets the prefix of the Send connector names the install scripts create.</summary>
     public string SendConnectorPrefix { get; private set; } = "ExchangeLinkSecure";
 
@@ -95,6 +107,7 @@ public sealed class RoutingSettings
             AllowUnauthenticatedRoutes = reader.ReadBool(element, path, "allowUnauthenticatedRoutes", false),
             ValidatingRelay = reader.ReadBool(element, path, "validatingRelay", false),
             SmartHostTlsDomain = reader.ReadString(element, path, "smartHostTlsDomain", null) is { Length: > 0 } tlsDomain ? tlsDomain.Trim().TrimEnd('.').ToLowerInvariant() : null,
+            SmartHostAddressSpaceType = ReadAddressSpaceType(reader, element, path, d.SmartHostAddressSpaceType),
         };
 
         if (settings.ValidatingRelay && settings.SmartHostTlsDomain is null)
@@ -130,6 +143,25 @@ public sealed class RoutingSettings
         }
 
         return settings;
+    }
+
+    private static string ReadAddressSpaceType(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path, string fallback)
+    {
+        var text = reader.ReadString(element, path, "smartHostAddressSpaceType", null);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        // A type is a word; X400 would need RFC 1685 X.400 addresses, which a routing domain is not.
+        var valid = text.Length <= 32 && char.IsLetter(text[0]) && text.All(c => c < 128 && (char.IsLetterOrDigit(c) || c == '-'));
+        if (!valid || string.Equals(text, "X400", StringComparison.OrdinalIgnoreCase))
+        {
+            reader.Error(JsonDocumentReader.Child(path, "smartHostAddressSpaceType"), $"'{text}' is not an address space type: use SMTP or a word such as LinkSecure (letters, digits, hyphens; not X400)");
+            return fallback;
+        }
+
+        return string.Equals(text, SmtpAddressSpaceType, StringComparison.OrdinalIgnoreCase) ? SmtpAddressSpaceType : text;
     }
 
     private static string ReadDomain(JsonDocumentReader reader, System.Text.Json.JsonElement element, string path, string name, string fallback)

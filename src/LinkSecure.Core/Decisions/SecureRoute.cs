@@ -35,10 +35,11 @@ public enum SecureRouteKind
 /// </remarks>
 public sealed class SecureRoute
 {
-    private SecureRoute(SecureRouteKind kind, string routingDomain, string tlsAuthLevel, string? tlsDomain, bool authenticates, string note)
+    private SecureRoute(SecureRouteKind kind, string routingDomain, string tlsAuthLevel, string? tlsDomain, bool authenticates, string note, string routingDomainType = RoutingSettings.SmtpAddressSpaceType)
     {
         Kind = kind;
         RoutingDomain = routingDomain;
+        RoutingDomainType = routingDomainType;
         TlsAuthLevel = tlsAuthLevel;
         TlsDomain = tlsDomain;
         Authenticates = authenticates;
@@ -50,6 +51,11 @@ public sealed class SecureRoute
 
     /// <summary>Gets the routing domain (the Send connector's address space).</summary>
     public string RoutingDomain { get; }
+
+    /// <summary>Gets the routing domain's address space type: <c>SMTP</c> for the DNS-routed connectors, and
+    /// <c>routing.smartHostAddressSpaceType</c> for the smart-host route, whose non-SMTP type no <c>*</c> connector
+    /// matches (a missing relay connector fails closed).</summary>
+    public string RoutingDomainType { get; }
 
     /// <summary>Gets the connector's TLS auth level: <c>DomainValidation</c>, <c>CertificateValidation</c> or <c>EncryptionOnly</c>.</summary>
     public string TlsAuthLevel { get; }
@@ -90,7 +96,7 @@ public sealed class SecureRoute
         {
             return routing.HasValidatingRelay
                 ? Relay(requirement, routing)
-                : new SecureRoute(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, false, "the smart host receives no per-recipient TLS requirement from this server, so it is not known to enforce " + requirement);
+                : new SecureRoute(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, false, "the smart host receives no per-recipient TLS requirement from this server, so it is not known to enforce " + requirement, routing.SmartHostAddressSpaceType);
         }
 
         if (requirement.PinsNames)
@@ -130,7 +136,7 @@ public sealed class SecureRoute
     /// (RFC 7672) as <c>dane-only</c>, pinned names as <c>secure match=</c>, otherwise a certificate valid for the
     /// recipient domain (<c>secure</c>).</summary>
     private static SecureRoute Relay(TlsRequirement requirement, RoutingSettings routing) =>
-        new(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, true, "the validating relay (" + string.Join(", ", routing.SmartHosts) + ") enforces " + requirement + " with Postfix's " + (requirement.DaneRequired ? "dane-only" : requirement.PinsNames ? "secure match=" : "secure (a certificate valid for the recipient domain)"));
+        new(SecureRouteKind.SmartHost, routing.SmartHostDomain, routing.SmartHostTlsAuthLevel, null, true, "the validating relay (" + string.Join(", ", routing.SmartHosts) + ") enforces " + requirement + " with Postfix's " + (requirement.DaneRequired ? "dane-only" : requirement.PinsNames ? "secure match=" : "secure (a certificate valid for the recipient domain)"), routing.SmartHostAddressSpaceType);
 
     /// <inheritdoc />
     public override string ToString()

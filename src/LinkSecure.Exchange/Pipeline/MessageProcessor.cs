@@ -304,7 +304,8 @@ internal sealed class MessageProcessor
             }
             else if (mark.Kind == MarkKind.SecureApplied && mark.RoutingDomain is not null)
             {
-                SetRoute(source, recipient, mark.RoutingDomain, mark.UseOverrideQueue, mark.TlsDomain);
+                // Only the smart-host route queues by its own domain, and only it has a configured type.
+                SetRoute(source, recipient, mark.RoutingDomain, mark.UseOverrideQueue ? work.State.Settings.Routing.SmartHostAddressSpaceType : RoutingSettings.SmtpAddressSpaceType, mark.UseOverrideQueue, mark.TlsDomain);
                 done.Add(recipient);
             }
             else if (mark.Kind is MarkKind.PassApplied or MarkKind.Held)
@@ -329,7 +330,7 @@ internal sealed class MessageProcessor
                         var route = verdict.Decision.Route ?? throw new InvalidOperationException("A secure decision has no route.");
                         // A smart-host route (the relay) queues by its own domain; the connectors by the recipient's.
                         var useOverrideQueue = route.Kind == SecureRouteKind.SmartHost;
-                        SetRoute(source, recipient, route.RoutingDomain, useOverrideQueue, route.TlsDomain);
+                        SetRoute(source, recipient, route.RoutingDomain, route.RoutingDomainType, useOverrideQueue, route.TlsDomain);
                         RecipientMarks.Set(recipient, MarkKind.SecureApplied, now, route.RoutingDomain, useOverrideQueue, route.TlsDomain);
                         done.Add(recipient);
                         break;
@@ -770,10 +771,17 @@ internal sealed class MessageProcessor
         }
     }
 
-    private static void SetRoute(ResolvedMessageEventSource source, EnvelopeRecipient recipient, string routingDomain, bool useOverrideQueue, string? tlsDomain)
+    private static void SetRoute(ResolvedMessageEventSource source, EnvelopeRecipient recipient, string routingDomain, string routingDomainType, bool useOverrideQueue, string? tlsDomain)
     {
         var queue = useOverrideQueue ? DeliveryQueueDomain.UseOverrideDomain : DeliveryQueueDomain.UseRecipientDomain;
-        source.SetRoutingOverride(recipient, new RoutingOverride(new RoutingDomain(routingDomain), queue));
+        // A non-SMTP type (the relay route, routing.smartHostAddressSpaceType) matches only a connector with that
+        // address space type, never the SMTP "*" Internet connector: without its connector the recipient is unreachable
+        // rather than delivered over opportunistic TLS. DNS-routed routes must stay SMTP (Exchange looks up MX records
+        // only for SMTP domains), so a missing DNS-routed connector is caught by Test-LinkSecureInstallation.ps1.
+        var domain = string.Equals(routingDomainType, RoutingSettings.SmtpAddressSpaceType, StringComparison.OrdinalIgnoreCase)
+            ? new RoutingDomain(routingDomain)
+            : new RoutingDomain(routingDomain, routingDomainType);
+        source.SetRoutingOverride(recipient, new RoutingOverride(domain, queue));
         if (tlsDomain is not null)
         {
             source.SetTlsDomain(recipient, tlsDomain);

@@ -181,4 +181,43 @@ public class SecureRouteTests
         // Assert
         Assert.Contains(error.Errors, e => e.ToString().Contains(field, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void TheRelayRoute_HasANonSmtpAddressSpaceType_AndTheConnectorsSmtp()
+    {
+        // Act
+        var relay = SecureRoute.Select(new TlsRequirement(TlsMode.Dane), Routing(Relay));
+        var connector = SecureRoute.Select(new TlsRequirement(TlsMode.Pkix, new[] { "mx.partner.example" }, "the MTA-STS policy"), Routing("""{ "routing": { } }"""));
+
+        // Assert: the "*" Internet connector (SMTP) can never match the relay route, so a missing relay connector fails closed.
+        Assert.Equal("LinkSecure", relay.RoutingDomainType);
+        Assert.Equal(RoutingSettings.SmtpAddressSpaceType, connector.RoutingDomainType);
+    }
+
+    [Theory]
+    [InlineData("SMTP", "SMTP")]
+    [InlineData("smtp", "SMTP")]
+    [InlineData("Contoso-Relay", "Contoso-Relay")]
+    public void SmartHostAddressSpaceType_IsReadAndSmtpNormalised(string value, string expected)
+    {
+        // Act
+        var routing = Routing("{ \"routing\": { \"smartHostAddressSpaceType\": \"" + value + "\" } }");
+
+        // Assert
+        Assert.Equal(expected, routing.SmartHostAddressSpaceType);
+    }
+
+    [Theory]
+    [InlineData("X400")]
+    [InlineData("1abc")]
+    [InlineData("two words")]
+    [InlineData("smtp:")]
+    public void SmartHostAddressSpaceType_RejectsWhatIsNotAType(string value)
+    {
+        // Act
+        var error = Assert.Throws<LinkSecure.Core.Database.DocumentException>(() => Routing("{ \"routing\": { \"smartHostAddressSpaceType\": \"" + value + "\" } }"));
+
+        // Assert
+        Assert.Contains(error.Errors, e => e.ToString().Contains("smartHostAddressSpaceType", StringComparison.Ordinal));
+    }
 }

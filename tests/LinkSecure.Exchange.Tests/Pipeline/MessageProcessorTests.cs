@@ -57,6 +57,7 @@ public class MessageProcessorTests
         var outcome = Assert.Single(harness.Pipeline.Outcomes);
         Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
         Assert.Equal("linksecure-dv.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.True(outcome.Override.RoutingDomain.IsSmtp(), "a DNS-routed route needs an SMTP address space");
         Assert.Equal(DeliveryQueueDomain.UseRecipientDomain, outcome.Override.DeliveryQueueDomain);
         Assert.Equal("*.mx.partner.example", outcome.TlsDomain);
         var line = Assert.Single(harness.DecisionLines);
@@ -496,8 +497,30 @@ public class MessageProcessorTests
         var outcome = Assert.Single(harness.Pipeline.Outcomes);
         Assert.Equal(OutcomeKind.Delivered, outcome.Kind);
         Assert.Equal("relay.linksecure.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.Equal("LinkSecure", outcome.Override.RoutingDomain.Type);
         Assert.Equal(DeliveryQueueDomain.UseOverrideDomain, outcome.Override.DeliveryQueueDomain);
         Assert.Null(outcome.TlsDomain);
+    }
+
+    [Theory]
+    [InlineData(ForkMode.ReentersSameEvent)]
+    [InlineData(ForkMode.LaterEventsOnly)]
+    public void SmartHostMode_SmtpAddressSpaceType_RoutesToAnSmtpRelayDomain(ForkMode mode)
+    {
+        // Arrange: an Edge Transport relay connector, where Exchange allows only SMTP address spaces.
+        var config = """{ "routing": { "mode": "smartHost", "smartHosts": ["relay.contoso.example"], "smartHostDomain": "relay.linksecure.invalid", "smartHostAddressSpaceType": "smtp", "allowUnauthenticatedRoutes": true } }""";
+        using var harness = new AgentHarness(config, forkMode: mode);
+        harness.Profiles.WithCached("partner.example", 1, "mx.partner.example");
+        var item = Item(Messages.Create("level=1"), "bob@partner.example");
+
+        // Act
+        harness.Pipeline.Submit(item);
+
+        // Assert
+        var outcome = Assert.Single(harness.Pipeline.Outcomes);
+        Assert.Equal("relay.linksecure.invalid", outcome.Override!.RoutingDomain.Domain);
+        Assert.True(outcome.Override.RoutingDomain.IsSmtp());
+        Assert.Equal(DeliveryQueueDomain.UseOverrideDomain, outcome.Override.DeliveryQueueDomain);
     }
 
     [Theory]

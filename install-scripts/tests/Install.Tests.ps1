@@ -61,7 +61,9 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $agent.Priority | Should -BeGreaterThan (Get-LsFakeAgent Hub 'Transport Rule Agent').Priority
 
             $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
-            $global:LsFake.WritableFolders | Should -Contain ((Join-Path $script:InstallPath 'logs') + '|NT AUTHORITY\NETWORK SERVICE')
+            $global:LsFake.WritableFolders | Should -Contain ((Join-Path $script:InstallPath 'logs') + '|S-1-5-20')
+            $global:LsFake.LockedFolders | Should -Contain $script:InstallPath
+            (Get-LsCall 'Set-LsInstallFolderLocked')[0].Parameters.ServiceSid | Should -Be 'S-1-5-20'
 
             $install = @(Get-LsCall 'Install-TransportAgent')
             $install.Count | Should -Be 1
@@ -101,8 +103,7 @@ Describe 'Install-LinkSecureAgent.ps1' {
         It 'creates the connectors before registering the agent and restarts last' {
             Invoke-Install | Out-Null
             $order = @(Get-LsMutatingCall | ForEach-Object Name)
-            $order.IndexOf('New-SendConnector') | Should -BeLessThan $order.IndexOf('Install-TransportAgent')
-            $order.IndexOf('Install-TransportAgent') | Should -BeLessThan $order.IndexOf('Enable-TransportAgent')
+            Assert-LsCallOrder -Names @('Invoke-LsCli', 'New-LsEventLogSource', 'Set-LsInstallFolderLocked', 'Grant-LsFolderWriteAccess', 'New-SendConnector', 'Install-TransportAgent', 'Enable-TransportAgent', 'Restart-LsService', 'Get-LsAgentEvent')
             $order[-1] | Should -Be 'Restart-LsService'
         }
 
@@ -376,25 +377,17 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $result = Invoke-Install @{ WhatIf = $true }
             Get-StateSnapshot | Should -Be $before
             @(Get-LsMutatingCall).Count | Should -Be 0
-            @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent for upgrade', 'Stop transport for upgrade', 'Agent files', 'Enable agent', 'Start transport')
+            @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent for upgrade', 'Stop transport for upgrade', 'Agent files', 'Enable agent', 'Manifest', 'Start transport', 'Health check')
         }
     }
 
     Context 'refusals' {
-        It 'refuses when the Exchange snap-in is missing, before any change' {
+        It 'refuses outside the Exchange Management Shell, before any change, and never loads the snap-in' {
             Remove-LsExchangeStandIns
-            $global:LsFake.SnapInAvailable = $false
             { Invoke-Install } | Should -Throw '*Exchange Management Shell*'
-            @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 1
-            @(Get-LsMutatingCall | Where-Object Name -ne 'Add-LsExchangeSnapin').Count | Should -Be 0
+            @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 0
+            @(Get-LsMutatingCall).Count | Should -Be 0
             $script:InstallPath | Should -Not -Exist
-        }
-
-        It 'loads the Exchange snap-in when the shell lacks the cmdlets' {
-            Remove-LsExchangeStandIns
-            Invoke-Install | Out-Null
-            @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 1
-            (Get-LsFakeAgent Hub $script:AgentName).Enabled | Should -BeTrue
         }
 
         It 'refuses an unsupported Exchange version: <Version>' -ForEach @(

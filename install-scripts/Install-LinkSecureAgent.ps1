@@ -159,9 +159,9 @@ function Invoke-Change {
     # Runs one change through ShouldProcess and records the outcome. Returns $true when done.
     # -Undo is registered BEFORE the change runs, so a change that fails half-way is undone too;
     # every undo block checks the state it reverses.
-    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change, [scriptblock]$Undo)
+    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change, [scriptblock]$Undo, [object]$UndoState)
     if ($PSCmdlet.ShouldProcess($Target, $Action)) {
-        if ($null -ne $Undo) { Add-LsUndo -Transaction $transaction -Step "$Step ($Target)" -Undo $Undo }
+        if ($null -ne $Undo) { Add-LsUndo -Transaction $transaction -Step "$Step ($Target)" -Undo $Undo -State $UndoState }
         & $Change | Out-Null
         Add-Result -Step $Step -Target $Target -Status 'Changed' -Detail $Action
         return $true
@@ -288,30 +288,42 @@ if (-not $WhatIfPreference) {
 $serviceWasRunning = (Get-LsServiceStatus -Name $product.TransportService) -eq 'Running'
 
 function Save-FileForUndo {
-    # Copies the files a step will overwrite to a backup folder and returns the undo that puts them
-    # back and deletes the files the step creates.
+    # Copies the files a step will overwrite to a backup folder; returns the state for $restoreFiles,
+    # the undo that puts them back and deletes the files the step creates.
     param([string[]]$Destinations, [string]$Backup)
-    $saved = [System.Collections.Generic.List[object]]::new()
     foreach ($destination in $Destinations) {
+        $copy = $null
         if (Test-Path -LiteralPath $destination -PathType Leaf) {
-            $relative = $destination.Substring($InstallPath.Length).TrimStart('\', '/')
-            $copy = Join-Path $Backup $relative
+            $copy = Join-Path $Backup $destination.Substring($InstallPath.Length).TrimStart('\', '/')
             $folder = Split-Path -Parent $copy
             if (-not (Test-Path -LiteralPath $folder)) { New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false | Out-Null }
             Copy-Item -LiteralPath $destination -Destination $copy -Force -WhatIf:$false
-            $saved.Add([pscustomobject]@{ Destination = $destination; Copy = $copy })
         }
-        else {
-            $saved.Add([pscustomobject]@{ Destination = $destination; Copy = $null })
-        }
+        [pscustomobject]@{ Destination = $destination; Copy = $copy }
     }
-    $items = $saved.ToArray()
-    {
-        foreach ($item in $items) {
-            if ($null -ne $item.Copy) { Copy-Item -LiteralPath $item.Copy -Destination $item.Destination -Force -WhatIf:$false }
-            elseif (Test-Path -LiteralPath $item.Destination -PathType Leaf) { Remove-Item -LiteralPath $item.Destination -Force -WhatIf:$false }
-        }
-    }.GetNewClosure()
+}
+
+$restoreFiles = {
+    param($items)
+    foreach ($item in @($items)) {
+        if ($null -ne $item.Copy) { Copy-Item -LiteralPath $item.Copy -Destination $item.Destination -Force -WhatIf:$false }
+        elseif (Test-Path -LiteralPath $item.Destination -PathType Leaf) { Remove-Item -LiteralPath $item.Destination -Force -WhatIf:$false }
+    }
+}
+
+function Invoke-FolderAclStep {
+    # One ACL step: Unchanged when already done, else the change, with the folder's previous ACL as its undo.
+    param([string]$Step, [string]$Path, [bool]$Done, [string]$Detail, [string]$Action, [scriptblock]$Change)
+    if ($Done) {
+        Add-Result -Step $Step -Target $Path -Status 'Unchanged' -Detail $Detail
+        return
+    }
+    $saved = $null
+    if (Test-Path -LiteralPath $Path -PathType Container) { $saved = Get-LsFolderSecurity -Path $Path }
+    [void](Invoke-Change $Step $Path $Action $Change -UndoState @{ Path = $Path; Sddl = $saved } -Undo {
+            param($state)
+            if ($null -ne $state.Sddl -and (Test-Path -LiteralPath $state.Path -PathType Container)) { Set-LsFolderSecurity -Path $state.Path -Sddl $state.Sddl }
+        })
 }
 
 function Wait-AgentEvent {
@@ -372,18 +384,10 @@ try {
 
     # --- Install folder: locked down by SID (the agent loads every DLL it resolves from it) -
     if (-not $planned -and -not (Test-Path -LiteralPath $InstallPath -PathType Container)) { New-Item -ItemType Directory -Path $InstallPath -Force -WhatIf:$false | Out-Null }
-    if ((Test-Path -LiteralPath $InstallPath -PathType Container) -and (Test-LsInstallFolderLocked -Path $InstallPath -ServiceSid $ServiceAccount)) {
-        Add-Result -Step 'Install folder access' -Target $InstallPath -Status 'Unchanged' -Detail 'Locked down'
-    }
-    else {
-        $folderSddl = $null
-        if (Test-Path -LiteralPath $InstallPath -PathType Container) { $folderSddl = Get-LsFolderSecurity -Path $InstallPath }
-        [void](Invoke-Change 'Install folder access' $InstallPath "Lock down: inheritance off; SYSTEM and Administrators full control; $ServiceAccount read and execute" {
-                Set-LsInstallFolderLocked -Path $InstallPath -ServiceSid $ServiceAccount
-            } -Undo {
-                if ($null -ne $folderSddl) { Set-LsFolderSecurity -Path $InstallPath -Sddl $folderSddl }
-            })
-    }
+    Invoke-FolderAclStep -Step 'Install folder access' -Path $InstallPath -Detail 'Locked down' `
+        -Done ((Test-Path -LiteralPath $InstallPath -PathType Container) -and (Test-LsInstallFolderLocked -Path $InstallPath -ServiceSid $ServiceAccount)) `
+        -Action "Lock down: inheritance off; SYSTEM and Administrators full control; $ServiceAccount read and execute" `
+        -Change { Set-LsInstallFolderLocked -Path $InstallPath -ServiceSid $ServiceAccount }
 
     # --- Logs folder and its permission -------------------------------------------------
     $logsPath = Join-Path $InstallPath $product.LogsFolder
@@ -397,18 +401,10 @@ try {
                 if ((Test-Path -LiteralPath $logsPath -PathType Container) -and @(Get-ChildItem -LiteralPath $logsPath -Force).Count -eq 0) { Remove-Item -LiteralPath $logsPath -Force -WhatIf:$false }
             })
     }
-    if ((Test-Path -LiteralPath $logsPath -PathType Container) -and (Test-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount)) {
-        Add-Result -Step 'Logs folder access' -Target $logsPath -Status 'Unchanged' -Detail "$ServiceAccount may write"
-    }
-    else {
-        $logsSddl = $null
-        if (Test-Path -LiteralPath $logsPath -PathType Container) { $logsSddl = Get-LsFolderSecurity -Path $logsPath }
-        [void](Invoke-Change 'Logs folder access' $logsPath "Grant Modify to $ServiceAccount" {
-                Grant-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount
-            } -Undo {
-                if ($null -ne $logsSddl -and (Test-Path -LiteralPath $logsPath -PathType Container)) { Set-LsFolderSecurity -Path $logsPath -Sddl $logsSddl }
-            })
-    }
+    Invoke-FolderAclStep -Step 'Logs folder access' -Path $logsPath -Detail "$ServiceAccount may write" `
+        -Done ((Test-Path -LiteralPath $logsPath -PathType Container) -and (Test-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount)) `
+        -Action "Grant Modify to $ServiceAccount" `
+        -Change { Grant-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount }
 
     # --- Send connectors (before the agent, so routed mail always has a connector) -------
     if ($SkipConnectors) {
@@ -486,12 +482,12 @@ try {
     }
     else {
         $summary = ($filePlan | ForEach-Object { '{0} ({1})' -f $_.Relative, $_.Reason }) -join ', '
-        $undoFiles = $null
-        if (-not $planned) { $undoFiles = Save-FileForUndo -Destinations @($filePlan | ForEach-Object { $_.Destination }) -Backup $backupPath }
+        $savedFiles = $null
+        if (-not $planned) { $savedFiles = @(Save-FileForUndo -Destinations @($filePlan | ForEach-Object { $_.Destination }) -Backup $backupPath) }
         try {
             $copied = Invoke-Change 'Agent files' $InstallPath ("Copy {0} file(s): {1}" -f $filePlan.Count, $summary) {
                 Copy-LsAgentFile -Plan $filePlan
-            } -Undo $undoFiles
+            } -Undo $restoreFiles -UndoState $savedFiles
         }
         catch {
             throw ("Copying the agent files failed: {0}. If a file is in use, close every other Exchange Management Shell window (the shell locks the agent DLL after Install-TransportAgent) and run the script again from a new shell." -f $_.Exception.Message)
@@ -592,12 +588,13 @@ try {
 
     # --- Configuration: after the connectors it routes to exist -------------------------
     $configReloadPending = $false
+    $configCopiedAt = Get-Date
     if ($configReplace) {
-        $undoConfig = $null
-        if (-not $planned) { $undoConfig = Save-FileForUndo -Destinations @($installedConfig) -Backup $backupPath }
+        $savedConfig = $null
+        if (-not $planned) { $savedConfig = @(Save-FileForUndo -Destinations @($installedConfig) -Backup $backupPath) }
         $copiedConfig = Invoke-Change 'Configuration' $installedConfig "Replace with $ConfigPath" {
             Copy-LsAgentFile -Plan @([pscustomobject]@{ Source = $ConfigPath; Destination = $installedConfig; Relative = $product.ConfigFile; Kind = 'AdminFile'; Reason = 'replaced' })
-        } -Undo $undoConfig
+        } -Undo $restoreFiles -UndoState $savedConfig
         # The agent watches its configuration file and reloads it: no restart for a configuration change.
         if ($copiedConfig) { $configReloadPending = $true }
     }
@@ -611,10 +608,10 @@ try {
             Add-Result -Step 'Manifest' -Target $manifestPath -Status 'Unchanged' -Detail "$(@($manifest.files).Count) file(s)"
         }
         else {
-            $undoManifest = Save-FileForUndo -Destinations @($manifestPath) -Backup $backupPath
+            $savedManifest = @(Save-FileForUndo -Destinations @($manifestPath) -Backup $backupPath)
             [void](Invoke-Change 'Manifest' $manifestPath "Write $(@($manifest.files).Count) file(s) with SHA-256" {
                     Write-LsManifest -InstallPath $InstallPath -Manifest $manifest
-                } -Undo $undoManifest)
+                } -Undo $restoreFiles -UndoState $savedManifest)
         }
     }
     else {
@@ -648,10 +645,10 @@ try {
         Add-Result -Step 'Health check' -Target $product.AgentName -Status 'WhatIf' -Detail 'Agent enabled, start event 1000, test decision (linksecure explain --offline)'
     }
     elseif ($null -ne $restartedAt) {
-        Test-AgentHealth -Since $restartedAt.AddSeconds(-1)
+        Test-AgentHealth -Since $restartedAt
     }
     elseif ($configReloadPending -and $serviceWasRunning -and $null -ne $agent -and [bool]$agent.Enabled) {
-        $reload = Wait-AgentEvent -Id @(1001, 2001) -Since (Get-Date).AddSeconds(-5)
+        $reload = Wait-AgentEvent -Id @(1001, 2001) -Since $configCopiedAt
         if ($null -eq $reload) { Write-Warning "The agent did not report a configuration reload within $HealthCheckSeconds s (event 1001); check the Application log, or restart $($product.TransportService)." }
         elseif ([int]$reload.Id -ne 1001) { throw "The agent refused the new configuration (event $($reload.Id)): $($reload.Message)" }
         else { Add-Result -Step 'Health: configuration reloaded' -Target $installedConfig -Status 'Unchanged' -Detail 'Event 1001' }
@@ -674,17 +671,10 @@ try {
     $results
 }
 finally {
-    if (-not $transaction.Committed -and -not $WhatIfPreference) {
-        Write-Warning 'The install did not complete: undoing its changes.'
-        foreach ($undone in @(Invoke-LsRollback -Transaction $transaction)) {
-            $results.Add($undone)
-            if ($undone.Status -eq 'Failed') { Write-Warning "$($undone.Step) FAILED: $($undone.Detail)" } else { Write-Warning "$($undone.Step): undone" }
-        }
-    }
+    if (-not $transaction.Committed -and -not $WhatIfPreference) { $results.AddRange(@(Invoke-LsRollback -Transaction $transaction -Reason 'The install did not complete: undoing its changes.')) }
     # Whatever happened: the transport service runs again if it ran when the script started.
     if ($serviceWasRunning -and -not $WhatIfPreference -and (Get-LsServiceStatus -Name $product.TransportService) -ne 'Running') {
-        try { Start-LsService -Name $product.TransportService }
-        catch { Write-Warning "Could not start $($product.TransportService) ($($_.Exception.Message)): start it now, mail flow on this server is stopped." }
+        try { Start-LsService -Name $product.TransportService } catch { Write-Warning "Could not start $($product.TransportService) ($($_.Exception.Message)): start it now, mail flow on this server is stopped." }
     }
     if ($transcriptStarted) { Stop-LsTranscript }
 }

@@ -370,15 +370,16 @@ function Set-LsInstallFolderLocked {
         [Parameter(Mandatory = $true)][string]$ServiceSid
     )
     $inherit = [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
-    $acl = New-Object System.Security.AccessControl.DirectorySecurity
+    $acl = Get-Acl -LiteralPath $Path
+    # Inheritance off without copying the inherited rules, then only our explicit rules.
     $acl.SetAccessRuleProtection($true, $false)
+    foreach ($rule in @($acl.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier]))) { [void]$acl.RemoveAccessRuleSpecific($rule) }
     foreach ($sid in @($script:Product.SystemSid, $script:Product.AdministratorsSid)) {
         $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule(
                     (New-Object System.Security.Principal.SecurityIdentifier($sid)), 'FullControl', $inherit, 'None', 'Allow')))
     }
     $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule(
                 (New-Object System.Security.Principal.SecurityIdentifier($ServiceSid)), 'ReadAndExecute', $inherit, 'None', 'Allow')))
-    $acl.SetOwner((New-Object System.Security.Principal.SecurityIdentifier($script:Product.AdministratorsSid)))
     Set-Acl -LiteralPath $Path -AclObject $acl
 }
 
@@ -1231,33 +1232,42 @@ function New-LsTransaction {
 function Add-LsUndo {
     <#
     .SYNOPSIS
-        Registers how to reverse a change that was just made (the step name is reported on rollback).
+        Registers how to reverse a change (the step name is reported on rollback). The undo block is
+        called with -State as its argument: values saved before the change (no closures needed).
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)][object]$Transaction,
         [Parameter(Mandatory = $true)][string]$Step,
-        [Parameter(Mandatory = $true)][scriptblock]$Undo
+        [Parameter(Mandatory = $true)][scriptblock]$Undo,
+        [AllowNull()][object]$State
     )
-    $Transaction.Undo.Add([pscustomobject]@{ Step = $Step; Undo = $Undo })
+    $Transaction.Undo.Add([pscustomobject]@{ Step = $Step; Undo = $Undo; State = $State })
 }
 
 function Invoke-LsRollback {
     <#
     .SYNOPSIS
-        Runs the registered undo actions, newest first. One that fails is reported and the rest still run.
+        Runs the registered undo actions, newest first, with a warning for each. One that fails is
+        reported and the rest still run.
     .OUTPUTS
         LinkSecure.StepResult objects: "Rollback: <step>", Changed or Failed.
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory = $true)][object]$Transaction)
+    param(
+        [Parameter(Mandatory = $true)][object]$Transaction,
+        [string]$Reason = 'Undoing the changes.'
+    )
+    Write-Warning $Reason
     for ($i = $Transaction.Undo.Count - 1; $i -ge 0; $i--) {
         $entry = $Transaction.Undo[$i]
         try {
-            & $entry.Undo | Out-Null
+            & $entry.Undo $entry.State | Out-Null
+            Write-Warning "Rollback: $($entry.Step): undone"
             New-LsStepResult -Step "Rollback: $($entry.Step)" -Target '' -Status 'Changed' -Detail 'Undone'
         }
         catch {
+            Write-Warning "Rollback: $($entry.Step) FAILED: $($_.Exception.Message)"
             New-LsStepResult -Step "Rollback: $($entry.Step)" -Target '' -Status 'Failed' -Detail $_.Exception.Message
         }
     }

@@ -109,9 +109,9 @@ function Add-Result {
 function Invoke-Change {
     # Runs one change through ShouldProcess and records the outcome. Returns $true when done.
     # -Undo is registered before the change runs.
-    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change, [scriptblock]$Undo)
+    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change, [scriptblock]$Undo, [object]$UndoState)
     if ($PSCmdlet.ShouldProcess($Target, $Action)) {
-        if ($null -ne $Undo) { Add-LsUndo -Transaction $transaction -Step "$Step ($Target)" -Undo $Undo }
+        if ($null -ne $Undo) { Add-LsUndo -Transaction $transaction -Step "$Step ($Target)" -Undo $Undo -State $UndoState }
         & $Change | Out-Null
         Add-Result -Step $Step -Target $Target -Status 'Changed' -Detail $Action
         return $true
@@ -352,16 +352,9 @@ try {
     $results
 }
 finally {
-    if (-not $transaction.Committed -and -not $WhatIfPreference) {
-        Write-Warning 'The uninstall did not complete: putting the agent back.'
-        foreach ($undone in @(Invoke-LsRollback -Transaction $transaction)) {
-            $results.Add($undone)
-            if ($undone.Status -eq 'Failed') { Write-Warning "$($undone.Step) FAILED: $($undone.Detail)" } else { Write-Warning "$($undone.Step): undone" }
-        }
-    }
+    if (-not $transaction.Committed -and -not $WhatIfPreference) { $results.AddRange(@(Invoke-LsRollback -Transaction $transaction -Reason 'The uninstall did not complete: putting the agent back.')) }
     if ($serviceWasRunning -and -not $WhatIfPreference -and (Get-LsServiceStatus -Name $product.TransportService) -ne 'Running') {
-        try { Start-LsService -Name $product.TransportService }
-        catch { Write-Warning "Could not start $($product.TransportService) ($($_.Exception.Message)): start it now, mail flow on this server is stopped." }
+        try { Start-LsService -Name $product.TransportService } catch { Write-Warning "Could not start $($product.TransportService) ($($_.Exception.Message)): start it now, mail flow on this server is stopped." }
     }
     if ($transcriptStarted) { Stop-LsTranscript }
 }

@@ -45,16 +45,19 @@ function global:Get-LsCall {
 }
 
 function global:Assert-LsCallOrder {
-    # Each named call was made (a missing call fails here, not silently), and their first occurrences
-    # come in the given order.
+    # The named calls were made in this order (each one found after the previous one). A missing call
+    # fails here, not silently.
     param([Parameter(Mandatory = $true)][string[]]$Names, [object[]]$Calls = @(Get-LsCall))
     $order = @($Calls | ForEach-Object { $_.Name })
-    $previous = -1
+    $position = -1
     foreach ($name in $Names) {
-        $index = [array]::IndexOf($order, $name)
-        if ($index -lt 0) { throw "Expected a call to $name; calls made: $($order -join ', ')" }
-        if ($index -le $previous) { throw "Expected $name after $($Names[[array]::IndexOf($Names, $name) - 1]); calls made: $($order -join ', ')" }
-        $previous = $index
+        $index = -1
+        for ($i = $position + 1; $i -lt $order.Count; $i++) { if ($order[$i] -eq $name) { $index = $i; break } }
+        if ($index -lt 0) {
+            if ($order -contains $name) { throw "Expected a call to $name after the calls before it in $($Names -join ' > '); calls made: $($order -join ', ')" }
+            throw "Expected a call to $name; calls made: $($order -join ', ')"
+        }
+        $position = $index
     }
 }
 
@@ -89,7 +92,8 @@ function global:Reset-LsFake {
         Transcripts       = [System.Collections.Generic.List[string]]::new()
         ActiveTranscript  = $null
         # A test makes a command fail: FailCommand['Name'] = 'message' (every call) or
-        # @{ Message = '...'; After = N } (the calls after the first N succeed first).
+        # @{ Message = '...'; After = N; Times = M; Exception = <exception to throw> } (the first N
+        # calls succeed, then M calls fail; without Times every later call fails).
         FailCommand       = @{}
         FailCounts        = @{}
         # $true: the Exchange stand-ins behave like the remote Exchange Management Shell's proxy
@@ -156,8 +160,9 @@ function global:Invoke-LsFakeFailure {
     if ($spec -is [hashtable]) {
         $message = [string]$spec.Message
         if ($count -lt [int]$spec.After) { return $false }
+        if ($spec.ContainsKey('Times') -and $count -ge ([int]$spec.After + [int]$spec.Times)) { return $false }
+        if ($spec.ContainsKey('Exception')) { throw $spec.Exception }
     }
-    if ($spec -is [System.Exception]) { throw $spec }
     Stop-LsFakeCommand -Bound $Bound -Message $message
     $true
 }
@@ -167,7 +172,8 @@ function global:Stop-LsFakeCommand {
     # caller asked for -ErrorAction Stop.
     param([hashtable]$Bound, [string]$Message)
     if ($global:LsFake.RemoteShell -and $null -ne $Bound -and [string]$Bound['ErrorAction'] -ne 'Stop') {
-        Write-Error -Message $Message -ErrorAction Continue
+        $action = if ($Bound.ContainsKey('ErrorAction')) { $Bound['ErrorAction'] } else { 'Continue' }
+        Write-Error -Message $Message -ErrorAction $action
         return
     }
     throw $Message

@@ -105,7 +105,14 @@
 .EXAMPLE
     .\Install-LinkSecureAgent.ps1 -SourcePath D:\ExchangeLinkSecure\agent -ConfigPath D:\prepared\LinkSecure.config.json
 
-    Installs (or upgrades) from a published folder with a prepared configuration.
+    Installs (or upgrades) from a published folder with a prepared configuration; the CLI
+    that validates it is found in D:\ExchangeLinkSecure\cli\linksecure.exe.
+
+.EXAMPLE
+    .\Install-LinkSecureAgent.ps1 -ConfigPath D:\prepared\LinkSecure.config.json -LinkSecureCliPath 'C:\Tools\linksecure\linksecure.exe'
+
+    Changes only the configuration (same agent files): no transport restart; the agent
+    reloads the file and the script waits for its reload event.
 
 .OUTPUTS
     LinkSecure.StepResult objects (Step, Status, Target, Detail). Status is Changed,

@@ -446,6 +446,20 @@ Describe 'Install-LinkSecureAgent.ps1' {
             @(Get-LsMutatingCall).Count | Should -Be 0
         }
 
+        It 'refuses a folder holding files it did not install (a shared agents folder), before any change' {
+            New-Item -ItemType Directory -Path $script:InstallPath -Force | Out-Null
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'OtherVendor.Agent.dll') -Value 'not ours'
+            { Invoke-Install } | Should -Throw '*did not install (OtherVendor.Agent.dll)*'
+            @(Get-LsMutatingCall).Count | Should -Be 0
+        }
+
+        It 'refuses without the linksecure CLI, whose validator must pass first' {
+            Remove-Item -LiteralPath (Join-Path $script:Root 'cli') -Recurse -Force
+            { Invoke-Install } | Should -Throw '*linksecure admin CLI was not found*'
+            @(Get-LsMutatingCall).Count | Should -Be 0
+            $script:InstallPath | Should -Not -Exist
+        }
+
         It 'refuses a UNC install path' {
             { Invoke-Install @{ InstallPath = '\\fileserver\share\ExchangeLinkSecure' } } | Should -Throw '*UNC*'
         }

@@ -1,9 +1,10 @@
+# Failure injection: every step of install, upgrade, configuration change and uninstall fails in turn,
+# and the server must end as it started.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'StandIns.ps1')
     Import-Module (Get-LsScriptPath 'LinkSecure.Install.psm1') -Force
-    $script:InstallScript = Get-LsScriptPath 'Install-LinkSecureAgent.ps1'
-    $script:UninstallScript = Get-LsScriptPath 'Uninstall-LinkSecureAgent.ps1'
     $script:AgentName = 'ExchangeLinkSecure Routing Agent'
+    $script:InstallScript, $script:UninstallScript = @('Install-LinkSecureAgent.ps1', 'Uninstall-LinkSecureAgent.ps1') | ForEach-Object { Get-LsScriptPath $_ }
 
     function Get-ServerState {
         # What "the server ends as it started" compares: the transport service, every Hub and Edge

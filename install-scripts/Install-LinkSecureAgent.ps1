@@ -9,26 +9,41 @@
 
     The script brings the server to this state, changing only what differs:
 
-      1. Exchange 2013 CU23, 2016 CU13, 2019 CU2 or later (or Subscription Edition), with
-         the .NET Framework 4.8 or later. Otherwise it stops before changing anything.
-      2. The published agent folder (-SourcePath) is copied to the install folder
-         (-InstallPath). An existing LinkSecure.config.json and LinkSecure.nlog.config are
-         kept; the shipped versions are stored beside them as *.template.
-      3. The logs folder exists and the transport service account may write to it.
-      4. The event log source "ExchangeLinkSecure" exists in the Application log.
-      5. The Send connector(s) named in the configuration's "routing" section exist and
+      1. Checks, before any change: Exchange 2013 CU23, 2016 CU13, 2019 CU2 or later (or
+         Subscription Edition), the .NET Framework 4.8 or later, and the configuration valid
+         for the agent's own validator ("linksecure config validate", -LinkSecureCliPath).
+      2. The event log source "ExchangeLinkSecure" exists in the Application log.
+      3. The install folder is locked down (inheritance off; SYSTEM and Administrators full
+         control, the transport service account read and execute; all by SID), and its logs
+         folder is writable by the transport service account.
+      4. The Send connector(s) named in the configuration's "routing" section exist and
          implement it. They are organisation-wide: only -ConfigureConnectors (the org step,
          Set-LinkSecureConnectors.ps1) creates or changes them; without it the install refuses
          connectors that are missing or differ, and never deletes or repoints one.
+      5. The published agent folder (-SourcePath) is copied to the install folder
+         (-InstallPath). An existing LinkSecure.config.json and LinkSecure.nlog.config are
+         kept; the shipped versions are stored beside them as *.template.
       6. The agent "ExchangeLinkSecure Routing Agent" is registered (Install-TransportAgent),
          enabled, and runs after the Transport Rule Agent.
-      7. The transport service is restarted when the agent or its files changed
-         (skip with -NoRestart).
+      7. A prepared configuration (-ConfigPath) is copied, after the connectors it routes to.
+      8. The manifest LinkSecure.manifest.json lists every file installed, with its SHA-256
+         (the uninstall script deletes only those files).
+      9. The transport service is restarted when the agent or its files changed (skip with
+         -NoRestart), then a health check: the agent is enabled (Get-TransportAgent), it wrote
+         its start event (1000) and no factory failure (3001), and "linksecure explain
+         --offline" decides a test message with the installed configuration. A
+         configuration-only change needs no restart: the agent reloads the file itself, and
+         the script waits for its reload event (1001; 2001 means refused).
+
+    Transaction: every change registers its undo before it is made. If any step fails, the
+    health check fails, or the run is interrupted (Ctrl+C), the changes are undone newest
+    first: the previous files, configuration, manifest, ACLs, registration, enabled state
+    and priority come back, and MSExchangeTransport is started again if it was running
+    before. Send connectors are organisation-wide and are not removed on rollback.
 
     Upgrade: when the agent is registered and its files differ, the script disables the
     agent and stops the transport service before replacing the DLLs (Exchange holds them
-    open), keeps a backup, then re-enables the agent and starts the service. If copying
-    fails it puts the old files back and restores the service.
+    open), keeps a backup, then re-enables the agent and starts the service.
 
     A second run with the same files and configuration changes nothing and says so.
     -WhatIf shows every change without making any. Each real run writes a transcript to
@@ -86,8 +101,17 @@
     Allow installing an agent version older than the installed one.
 
 .PARAMETER ServiceAccount
-    The account the transport service runs as, given write access to the logs folder.
-    Default: NT AUTHORITY\NETWORK SERVICE.
+    The account the transport service runs as, as a SID (or an account name, translated to
+    its SID): read and execute on the install folder, write access to the logs folder.
+    Default: S-1-5-20 (NETWORK SERVICE, the account of MSExchangeTransport and EdgeTransport.exe).
+
+.PARAMETER LinkSecureCliPath
+    The linksecure admin CLI (linksecure.exe), used to validate the configuration with the
+    agent's own validator before any change, and for the health check's test decision.
+    Default: "cli\linksecure.exe" beside the published agent folder, else in the install folder.
+
+.PARAMETER HealthCheckSeconds
+    How long the health check waits for the agent's start or reload event. Default: 120.
 
 .EXAMPLE
     .\Install-LinkSecureAgent.ps1 -WhatIf
@@ -97,14 +121,20 @@
 .EXAMPLE
     .\Install-LinkSecureAgent.ps1 -SourcePath D:\ExchangeLinkSecure\agent -ConfigPath D:\prepared\LinkSecure.config.json
 
-    Installs (or upgrades) from a published folder with a prepared configuration; the
-    organisation's Send connectors must already implement its routing section.
+    Installs (or upgrades) from a published folder with a prepared configuration; the CLI
+    that validates it is found in D:\ExchangeLinkSecure\cli\linksecure.exe.
 
 .EXAMPLE
     .\Install-LinkSecureAgent.ps1 -ConfigPath D:\prepared\LinkSecure.config.json -ConfigureConnectors -Egress Direct
 
     The first server: runs the organisation-level connector step (connectors sourced and
     configured like the Internet connector), then installs.
+
+.EXAMPLE
+    .\Install-LinkSecureAgent.ps1 -ConfigPath D:\prepared\LinkSecure.config.json -LinkSecureCliPath 'C:\Tools\linksecure\linksecure.exe'
+
+    Changes only the configuration (same agent files): no transport restart; the agent
+    reloads the file and the script waits for its reload event.
 
 .OUTPUTS
     LinkSecure.StepResult objects (Step, Status, Target, Detail). Status is Changed,
@@ -130,11 +160,21 @@ param(
     [switch]$SkipConnectors,
     [switch]$NoRestart,
     [switch]$AllowDowngrade,
-    [string]$ServiceAccount = 'NT AUTHORITY\NETWORK SERVICE'
+    [string]$ServiceAccount = 'S-1-5-20',
+    [string]$LinkSecureCliPath,
+    [ValidateRange(1, 3600)][int]$HealthCheckSeconds = 120
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# In the remote Exchange Management Shell the Exchange cmdlets are proxy functions of an implicit-remoting
+# module: this script's $ErrorActionPreference does not reach them, and their errors would arrive as
+# non-terminating. -ErrorAction Stop, supplied to every Exchange cmdlet this script calls, makes them stop it.
+$PSDefaultParameterValues = @{
+    'Get-ExchangeServer:ErrorAction' = 'Stop'
+    '*-TransportAgent:ErrorAction'   = 'Stop'
+    '*-SendConnector:ErrorAction'    = 'Stop'
+}
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Install.psm1') -Force -Verbose:$false
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Connectors.psm1') -Force -Verbose:$false
 
@@ -146,10 +186,15 @@ function Add-Result {
     $results.Add((New-LsStepResult -Step $Step -Target $Target -Status $Status -Detail $Detail))
 }
 
+$transaction = New-LsTransaction
+
 function Invoke-Change {
     # Runs one change through ShouldProcess and records the outcome. Returns $true when done.
-    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change)
+    # -Undo is registered BEFORE the change runs, so a change that fails half-way is undone too;
+    # every undo block checks the state it reverses.
+    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change, [scriptblock]$Undo, [object]$UndoState)
     if ($PSCmdlet.ShouldProcess($Target, $Action)) {
+        if ($null -ne $Undo) { Add-LsUndo -Transaction $transaction -Step "$Step ($Target)" -Undo $Undo -State $UndoState }
         & $Change | Out-Null
         Add-Result -Step $Step -Target $Target -Status 'Changed' -Detail $Action
         return $true
@@ -163,13 +208,7 @@ function Invoke-Change {
 # Preflight: read everything, change nothing.
 # ---------------------------------------------------------------------------------------
 
-if (-not (Test-LsExchangeShell)) {
-    Write-Verbose 'Exchange cmdlets not found; loading the Exchange snap-in.'
-    try { Add-LsExchangeSnapin } catch { Write-Verbose $_.Exception.Message }
-    if (-not (Test-LsExchangeShell)) {
-        throw 'The Exchange cmdlets are not available. Run this script in the Exchange Management Shell on the Exchange server.'
-    }
-}
+Assert-LsExchangeShell
 if (-not (Test-LsAdministrator)) {
     throw 'Run the Exchange Management Shell as administrator: the script registers an event log source, writes to the install folder and restarts the transport service.'
 }
@@ -215,8 +254,28 @@ if ($problems.Count -gt 0) {
 }
 $routing = Get-LsRoutingSettings -Config $config
 
+# The agent's own validator decides (the installer's structural check above is only a first filter).
+if ([string]::IsNullOrEmpty($LinkSecureCliPath)) {
+    foreach ($candidate in @((Join-Path (Join-Path (Split-Path -Parent $SourcePath) 'cli') 'linksecure.exe'), (Join-Path (Join-Path $InstallPath 'cli') 'linksecure.exe'))) {
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) { $LinkSecureCliPath = $candidate; break }
+    }
+}
+if ([string]::IsNullOrEmpty($LinkSecureCliPath) -or -not (Test-Path -LiteralPath $LinkSecureCliPath -PathType Leaf)) {
+    throw "The linksecure admin CLI was not found ('cli\linksecure.exe' beside '$SourcePath' or in '$InstallPath'). The configuration is validated with the agent's own validator (linksecure config validate) before anything changes: pass -LinkSecureCliPath."
+}
+$validation = Invoke-LsCli -Path $LinkSecureCliPath -Arguments @('config', 'validate', $effectiveConfig)
+if ($validation.ExitCode -ne 0) {
+    throw ("Configuration '$effectiveConfig' is not valid for the agent (linksecure config validate, exit {0}):`n{1}" -f $validation.ExitCode, $validation.Output)
+}
+Write-Verbose "linksecure config validate: $($validation.Output)"
+
 $agents = Get-LsTransportAgent -TransportService $TransportService
 $agent = Find-LsAgent -Agents $agents -Name $product.AgentName
+$previousManifest = Read-LsManifest -InstallPath $InstallPath
+$foreign = @(Get-LsForeignInstallItem -InstallPath $InstallPath -SourcePath $SourcePath -Manifest $previousManifest)
+if ($foreign.Count -gt 0) {
+    throw ("The install folder '$InstallPath' holds files this product did not install ({0}). The agent loads DLLs from its folder and uninstall deletes only what the manifest lists: install into a folder of its own." -f (($foreign | Select-Object -First 5) -join ', '))
+}
 $filePlan = @(Get-LsAgentFilePlan -SourcePath $SourcePath -InstallPath $InstallPath)
 $productChanges = @($filePlan | Where-Object { $_.Kind -eq 'Product' })
 $configReplace = $false
@@ -257,7 +316,9 @@ elseif (-not $SkipConnectors) {
 }
 
 # ---------------------------------------------------------------------------------------
-# Changes.
+# Changes: one transaction. Every change after the first registers its undo; the finally
+# block rolls back whatever is not committed (a failed step, a failed health check, Ctrl+C)
+# and starts the transport service again if it was running when the script began.
 # ---------------------------------------------------------------------------------------
 
 $transcriptStarted = $false
@@ -269,85 +330,109 @@ if (-not $WhatIfPreference) {
     $transcriptStarted = $true
 }
 
+$serviceWasRunning = (Get-LsServiceStatus -Name $product.TransportService) -eq 'Running'
+
+function Save-FileForUndo {
+    # Copies the files a step will overwrite to a backup folder; returns the state for $restoreFiles,
+    # the undo that puts them back and deletes the files the step creates.
+    param([string[]]$Destinations, [string]$Backup)
+    foreach ($destination in $Destinations) {
+        $copy = $null
+        if (Test-Path -LiteralPath $destination -PathType Leaf) {
+            $copy = Join-Path $Backup $destination.Substring($InstallPath.Length).TrimStart('\', '/')
+            $folder = Split-Path -Parent $copy
+            if (-not (Test-Path -LiteralPath $folder)) { New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false | Out-Null }
+            Copy-Item -LiteralPath $destination -Destination $copy -Force -WhatIf:$false
+        }
+        [pscustomobject]@{ Destination = $destination; Copy = $copy }
+    }
+}
+
+$restoreFiles = {
+    param($items)
+    foreach ($item in @($items)) {
+        if ($null -ne $item.Copy) { Copy-Item -LiteralPath $item.Copy -Destination $item.Destination -Force -WhatIf:$false }
+        elseif (Test-Path -LiteralPath $item.Destination -PathType Leaf) { Remove-Item -LiteralPath $item.Destination -Force -WhatIf:$false }
+    }
+}
+
+function Invoke-FolderAclStep {
+    # One ACL step: Unchanged when already done, else the change, with the folder's previous ACL as its undo.
+    param([string]$Step, [string]$Path, [bool]$Done, [string]$Detail, [string]$Action, [scriptblock]$Change)
+    if ($Done) {
+        Add-Result -Step $Step -Target $Path -Status 'Unchanged' -Detail $Detail
+        return
+    }
+    $saved = $null
+    if (Test-Path -LiteralPath $Path -PathType Container) { $saved = Get-LsFolderSecurity -Path $Path }
+    [void](Invoke-Change $Step $Path $Action $Change -UndoState @{ Path = $Path; Sddl = $saved } -Undo {
+            param($state)
+            if ($null -ne $state.Sddl -and (Test-Path -LiteralPath $state.Path -PathType Container)) { Set-LsFolderSecurity -Path $state.Path -Sddl $state.Sddl }
+        })
+}
+
+function Wait-AgentEvent {
+    # Polls the Application log for the agent's events since a time, every 5 s for -HealthCheckSeconds;
+    # returns the newest matching event or $null.
+    param([int[]]$Id, [datetime]$Since)
+    $polls = [int][math]::Ceiling($HealthCheckSeconds / 5)
+    for ($poll = 0; $poll -le $polls; $poll++) {
+        $found = @(Get-LsAgentEvent -Source $product.EventSource -LogName $product.EventLog -Id $Id -Since $Since)
+        if ($found.Count -gt 0) { return $found[0] }
+        if ($poll -lt $polls) { Wait-LsInterval -Seconds 5 }
+    }
+    $null
+}
+
+function Test-AgentHealth {
+    # After a (re)start: the agent is enabled, it wrote its start event (and no factory failure), and a
+    # decision on a test message works. The decision uses the CLI's "explain --offline" with the installed
+    # configuration: the agent has no decision self-test of its own (its start-up self-test is DNSSEC only).
+    param([datetime]$Since)
+    $live = Find-LsAgent -Agents (Get-LsTransportAgent -TransportService $TransportService) -Name $product.AgentName
+    if ($null -eq $live -or -not [bool]$live.Enabled) { throw 'Health check: the agent is not registered and enabled after the restart (Get-TransportAgent).' }
+    $startEvent = Wait-AgentEvent -Id @($product.StartedEventId, $product.FactoryFailedEventId) -Since $Since
+    if ($null -eq $startEvent) { throw "Health check: no start event $($product.StartedEventId) from '$($product.EventSource)' within $HealthCheckSeconds s of the restart: the transport service did not load the agent." }
+    if ([int]$startEvent.Id -ne $product.StartedEventId) { throw "Health check: the agent factory failed to start (event $($startEvent.Id)): $($startEvent.Message)" }
+    Add-Result -Step 'Health: agent loaded' -Target $product.AgentName -Status 'Unchanged' -Detail "Enabled; event $($product.StartedEventId): $($startEvent.Message)"
+    $message = Join-Path ([System.IO.Path]::GetTempPath()) ('linksecure-health-{0}.eml' -f [guid]::NewGuid().ToString('N'))
+    try {
+        [System.IO.File]::WriteAllText($message, "From: health-check@$serverName.invalid`r`nTo: health-check@example.com`r`nSubject: ExchangeLinkSecure health check`r`nLink-Security: level=1; fallback=bounce`r`n`r`nhealth check`r`n")
+        $decision = Invoke-LsCli -Path $LinkSecureCliPath -Arguments @('explain', '--offline', '--json', '--config', $installedConfig, $message)
+    }
+    finally { Remove-Item -LiteralPath $message -Force -ErrorAction SilentlyContinue -WhatIf:$false }
+    if ($decision.ExitCode -ne 0) { throw ("Health check: 'linksecure explain --offline' could not decide a test message with the installed configuration (exit {0}): {1}" -f $decision.ExitCode, $decision.Output) }
+    Add-Result -Step 'Health: test decision' -Target $installedConfig -Status 'Unchanged' -Detail 'linksecure explain --offline: decided'
+}
+
 try {
     Write-Host ("ExchangeLinkSecure install on {0} ({1}, {2}); agent {3} -> {4}" -f $serverName, $TransportService, $gate.Product, $(if ($null -ne $oldVersion) { $oldVersion } else { 'not installed' }), $(if ($null -ne $newVersion) { $newVersion } else { 'unknown version' }))
     $needsRestart = $false
     $serviceStopped = $false
     $agentDisabledForUpgrade = $false
-    $backupPath = $null
+    $agentBefore = $agent
+    $backupPath = Join-Path (Join-Path $InstallPath $product.BackupFolder) (Get-Date -Format 'yyyyMMdd-HHmmss')
     # Under -WhatIf nothing is done, but the report should still show the whole sequence.
     $planned = [bool]$WhatIfPreference
 
-    # --- Upgrade: release the DLLs first ------------------------------------------------
-    if ($isUpgrade) {
-        if ([bool](Get-LsPropertyValue -InputObject $agent -Name 'Enabled')) {
-            $agentDisabledForUpgrade = Invoke-Change 'Disable agent for upgrade' $product.AgentName 'Disable-TransportAgent' {
-                Disable-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false
-            }
-            $agentDisabledForUpgrade = $agentDisabledForUpgrade -or $planned
-        }
-        if ((Get-LsServiceStatus -Name $product.TransportService) -ne 'Stopped') {
-            $serviceStopped = Invoke-Change 'Stop transport for upgrade' $product.TransportService 'Stop service' {
-                Stop-LsService -Name $product.TransportService
-            }
-            $serviceStopped = $serviceStopped -or $planned
-        }
+    # --- Event log source (before the agent can write to it) ----------------------------
+    if (Test-LsEventLogSource -Source $product.EventSource) {
+        Add-Result -Step 'Event log source' -Target $product.EventSource -Status 'Unchanged'
+    }
+    else {
+        [void](Invoke-Change 'Event log source' $product.EventSource "Register in the $($product.EventLog) log" {
+                New-LsEventLogSource -Source $product.EventSource -LogName $product.EventLog
+            } -Undo {
+                if (Test-LsEventLogSource -Source $product.EventSource) { Remove-LsEventLogSource -Source $product.EventSource }
+            })
     }
 
-    # --- Files ---------------------------------------------------------------------------
-    try {
-        if ($filePlan.Count -eq 0 -and -not $configReplace) {
-            Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Unchanged' -Detail 'All files match the published folder.'
-        }
-        else {
-            if ($isUpgrade -and -not $WhatIfPreference) {
-                $backupPath = Join-Path (Join-Path $InstallPath $product.BackupFolder) (Get-Date -Format 'yyyyMMdd-HHmmss')
-                [void](Invoke-Change 'Back up agent files' $backupPath 'Copy the installed product files' {
-                        New-Item -ItemType Directory -Path $backupPath -Force -WhatIf:$false | Out-Null
-                        foreach ($item in $productChanges) {
-                            if (Test-Path -LiteralPath $item.Destination -PathType Leaf) {
-                                $target = Join-Path $backupPath $item.Relative
-                                $folder = Split-Path -Parent $target
-                                if (-not (Test-Path -LiteralPath $folder)) { New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false | Out-Null }
-                                Copy-Item -LiteralPath $item.Destination -Destination $target -Force -WhatIf:$false
-                            }
-                        }
-                    })
-            }
-            if ($filePlan.Count -gt 0) {
-                $summary = ($filePlan | ForEach-Object { '{0} ({1})' -f $_.Relative, $_.Reason }) -join ', '
-                $copied = Invoke-Change 'Agent files' $InstallPath ("Copy {0} file(s): {1}" -f $filePlan.Count, $summary) {
-                    if (-not (Test-Path -LiteralPath $InstallPath)) { New-Item -ItemType Directory -Path $InstallPath -Force -WhatIf:$false | Out-Null }
-                    Copy-LsAgentFile -Plan $filePlan
-                }
-                if (($copied -or $planned) -and @($filePlan | Where-Object { $_.Kind -ne 'Template' }).Count -gt 0) { $needsRestart = $true }
-            }
-            if ($configReplace) {
-                $copiedConfig = Invoke-Change 'Configuration' $installedConfig "Replace with $ConfigPath" {
-                    if (-not (Test-Path -LiteralPath $InstallPath)) { New-Item -ItemType Directory -Path $InstallPath -Force -WhatIf:$false | Out-Null }
-                    Copy-Item -LiteralPath $ConfigPath -Destination $installedConfig -Force -WhatIf:$false
-                }
-                if ($copiedConfig -or $planned) { $needsRestart = $true }
-            }
-        }
-    }
-    catch {
-        $copyError = $_
-        if (-not $planned -and ($serviceStopped -or $agentDisabledForUpgrade)) {
-            Write-Warning "Copying failed ($($copyError.Exception.Message)). Restoring the previous files and the transport service."
-            if ($null -ne $backupPath -and (Test-Path -LiteralPath $backupPath)) {
-                $backupRoot = (Resolve-Path -LiteralPath $backupPath).ProviderPath
-                foreach ($file in (Get-ChildItem -LiteralPath $backupRoot -Recurse -File)) {
-                    $relative = $file.FullName.Substring($backupRoot.Length).TrimStart('\', '/')
-                    Copy-Item -LiteralPath $file.FullName -Destination (Join-Path $InstallPath $relative) -Force -WhatIf:$false
-                }
-            }
-            if ($agentDisabledForUpgrade) { Enable-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false }
-            if ($serviceStopped) { Start-LsService -Name $product.TransportService }
-            Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Failed' -Detail 'Copy failed; previous files, agent state and service restored.'
-        }
-        throw ("Copying the agent files failed: {0}. If a file is in use, close every other Exchange Management Shell window (the shell locks the agent DLL after Install-TransportAgent) and run the script again from a new shell." -f $copyError.Exception.Message)
-    }
+    # --- Install folder: locked down by SID (the agent loads every DLL it resolves from it) -
+    if (-not $planned -and -not (Test-Path -LiteralPath $InstallPath -PathType Container)) { New-Item -ItemType Directory -Path $InstallPath -Force -WhatIf:$false | Out-Null }
+    Invoke-FolderAclStep -Step 'Install folder access' -Path $InstallPath -Detail 'Locked down' `
+        -Done ((Test-Path -LiteralPath $InstallPath -PathType Container) -and (Test-LsInstallFolderLocked -Path $InstallPath -ServiceSid $ServiceAccount)) `
+        -Action "Lock down: inheritance off; SYSTEM and Administrators full control; $ServiceAccount read and execute" `
+        -Change { Set-LsInstallFolderLocked -Path $InstallPath -ServiceSid $ServiceAccount }
 
     # --- Logs folder and its permission -------------------------------------------------
     $logsPath = Join-Path $InstallPath $product.LogsFolder
@@ -357,26 +442,14 @@ try {
     else {
         [void](Invoke-Change 'Logs folder' $logsPath 'Create folder' {
                 New-Item -ItemType Directory -Path $logsPath -Force -WhatIf:$false | Out-Null
+            } -Undo {
+                if ((Test-Path -LiteralPath $logsPath -PathType Container) -and @(Get-ChildItem -LiteralPath $logsPath -Force).Count -eq 0) { Remove-Item -LiteralPath $logsPath -Force -WhatIf:$false }
             })
     }
-    if ((Test-Path -LiteralPath $logsPath -PathType Container) -and (Test-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount)) {
-        Add-Result -Step 'Logs folder access' -Target $logsPath -Status 'Unchanged' -Detail "$ServiceAccount may write"
-    }
-    else {
-        [void](Invoke-Change 'Logs folder access' $logsPath "Grant Modify to $ServiceAccount" {
-                Grant-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount
-            })
-    }
-
-    # --- Event log source ---------------------------------------------------------------
-    if (Test-LsEventLogSource -Source $product.EventSource) {
-        Add-Result -Step 'Event log source' -Target $product.EventSource -Status 'Unchanged'
-    }
-    else {
-        [void](Invoke-Change 'Event log source' $product.EventSource "Register in the $($product.EventLog) log" {
-                New-LsEventLogSource -Source $product.EventSource -LogName $product.EventLog
-            })
-    }
+    Invoke-FolderAclStep -Step 'Logs folder access' -Path $logsPath -Detail "$ServiceAccount may write" `
+        -Done ((Test-Path -LiteralPath $logsPath -PathType Container) -and (Test-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount)) `
+        -Action "Grant Modify to $ServiceAccount" `
+        -Change { Grant-LsFolderWriteAccess -Path $logsPath -Account $ServiceAccount }
 
     # --- Send connectors (before the agent, so routed mail always has a connector) -------
     # Organisation-wide objects: changed only by the explicit org step (-ConfigureConnectors runs
@@ -397,6 +470,43 @@ try {
         Add-Result -Step 'Send connectors' -Target $routing.sendConnectorPrefix -Status 'Unchanged' -Detail ('{0} connector(s) checked against this routing section (organisation-wide; changed only with -ConfigureConnectors)' -f @(Get-LsDesiredConnectors -Routing $routing).Count)
     }
 
+    # --- Upgrade: release the DLLs ---------------------------------------------------------
+    if ($isUpgrade) {
+        if ([bool](Get-LsPropertyValue -InputObject $agent -Name 'Enabled')) {
+            $agentDisabledForUpgrade = Invoke-Change 'Disable agent for upgrade' $product.AgentName 'Disable-TransportAgent' {
+                Disable-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false
+            } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService }
+            $agentDisabledForUpgrade = $agentDisabledForUpgrade -or $planned
+        }
+        if ((Get-LsServiceStatus -Name $product.TransportService) -ne 'Stopped') {
+            $serviceStopped = Invoke-Change 'Stop transport for upgrade' $product.TransportService 'Stop service' {
+                Stop-LsService -Name $product.TransportService
+            } -Undo {
+                if ((Get-LsServiceStatus -Name $product.TransportService) -ne 'Running') { Start-LsService -Name $product.TransportService }
+            }
+            $serviceStopped = $serviceStopped -or $planned
+        }
+    }
+
+    # --- Files ---------------------------------------------------------------------------
+    if ($filePlan.Count -eq 0) {
+        Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Unchanged' -Detail 'All files match the published folder.'
+    }
+    else {
+        $summary = ($filePlan | ForEach-Object { '{0} ({1})' -f $_.Relative, $_.Reason }) -join ', '
+        $savedFiles = $null
+        if (-not $planned) { $savedFiles = @(Save-FileForUndo -Destinations @($filePlan | ForEach-Object { $_.Destination }) -Backup $backupPath) }
+        try {
+            $copied = Invoke-Change 'Agent files' $InstallPath ("Copy {0} file(s): {1}" -f $filePlan.Count, $summary) {
+                Copy-LsAgentFile -Plan $filePlan
+            } -Undo $restoreFiles -UndoState $savedFiles
+        }
+        catch {
+            throw ("Copying the agent files failed: {0}. If a file is in use, close every other Exchange Management Shell window (the shell locks the agent DLL after Install-TransportAgent) and run the script again from a new shell." -f $_.Exception.Message)
+        }
+        if (($copied -or $planned) -and @($filePlan | Where-Object { $_.Kind -ne 'Template' }).Count -gt 0) { $needsRestart = $true }
+    }
+
     # --- Agent registration ---------------------------------------------------------------
     $registered = $null -ne $agent
     if ($registered) {
@@ -407,18 +517,17 @@ try {
         if ($pathDiffers -or $factoryDiffers) {
             $removed = Invoke-Change 'Agent registration' $product.AgentName "Uninstall-TransportAgent (registered as $currentFactory in $currentPath)" {
                 Uninstall-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false
-            }
+            } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService }
             if ($removed -or $planned) { $registered = $false; $needsRestart = $true }
         }
         else {
             Add-Result -Step 'Agent registration' -Target $product.AgentName -Status 'Unchanged' -Detail $assemblyPath
         }
     }
-    $registeredNow = $false
     if (-not $registered) {
         $registeredNow = Invoke-Change 'Agent registration' $product.AgentName "Install-TransportAgent -TransportAgentFactory $($product.AgentFactory) -AssemblyPath $assemblyPath" {
             Install-TransportAgent -Name $product.AgentName -TransportAgentFactory $product.AgentFactory -AssemblyPath $assemblyPath -TransportService $TransportService -Confirm:$false | Out-Null
-        }
+        } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService }
         if ($registeredNow -or $planned) { $needsRestart = $true }
     }
 
@@ -449,7 +558,7 @@ try {
         else {
             $enabled = Invoke-Change 'Enable agent' $product.AgentName 'Enable-TransportAgent' {
                 Enable-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false
-            }
+            } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService }
             if ($enabled) {
                 $needsRestart = $true
                 $agentDisabledForUpgrade = $false
@@ -473,7 +582,7 @@ try {
         else {
             $moved = Invoke-Change 'Agent priority' $product.AgentName "Set-TransportAgent -Priority $desiredPriority (was $current; after $ruleAgentName)" {
                 Set-TransportAgent -Identity $product.AgentName -Priority $desiredPriority -TransportService $TransportService -Confirm:$false
-            }
+            } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService }
             if ($moved -or $planned) { $needsRestart = $true }
         }
         if (-not $WhatIfPreference) {
@@ -489,20 +598,75 @@ try {
         }
     }
 
-    # --- Transport service ------------------------------------------------------------------
+    # --- Configuration: after the connectors it routes to exist -------------------------
+    $configReloadPending = $false
+    $configCopiedAt = Get-Date
+    if ($configReplace) {
+        $savedConfig = $null
+        if (-not $planned) { $savedConfig = @(Save-FileForUndo -Destinations @($installedConfig) -Backup $backupPath) }
+        $copiedConfig = Invoke-Change 'Configuration' $installedConfig "Replace with $ConfigPath" {
+            Copy-LsAgentFile -Plan @([pscustomobject]@{ Source = $ConfigPath; Destination = $installedConfig; Relative = $product.ConfigFile; Kind = 'AdminFile'; Reason = 'replaced' })
+        } -Undo $restoreFiles -UndoState $savedConfig
+        # The agent watches its configuration file and reloads it: no restart for a configuration change.
+        if ($copiedConfig) { $configReloadPending = $true }
+    }
+
+    # --- Manifest: what this product installed, with hashes (uninstall deletes only these) --
+    if (-not $planned) {
+        $manifest = New-LsManifest -InstallPath $InstallPath -Plan $filePlan -Previous $previousManifest -Version $(if ($null -ne $newVersion) { [string]$newVersion } else { $null })
+        $manifestPath = Join-Path $InstallPath $product.ManifestFile
+        $same = ($null -ne $previousManifest) -and ((@($previousManifest.files) | ConvertTo-Json -Depth 4 -Compress) -eq (@($manifest.files) | ConvertTo-Json -Depth 4 -Compress))
+        if ($same) {
+            Add-Result -Step 'Manifest' -Target $manifestPath -Status 'Unchanged' -Detail "$(@($manifest.files).Count) file(s)"
+        }
+        else {
+            $savedManifest = @(Save-FileForUndo -Destinations @($manifestPath) -Backup $backupPath)
+            [void](Invoke-Change 'Manifest' $manifestPath "Write $(@($manifest.files).Count) file(s) with SHA-256" {
+                    Write-LsManifest -InstallPath $InstallPath -Manifest $manifest
+                } -Undo $restoreFiles -UndoState $savedManifest)
+        }
+    }
+    else {
+        Add-Result -Step 'Manifest' -Target (Join-Path $InstallPath $product.ManifestFile) -Status 'WhatIf' -Detail 'Write the list of installed files with SHA-256'
+    }
+
+    # --- Transport service, then the health check ------------------------------------------
+    $restartedAt = $null
+    # Restoring DLLs needs the service stopped: the undo of a start stops it again (the finally starts it).
+    $undoStart = { if ((Get-LsServiceStatus -Name $product.TransportService) -eq 'Running') { Stop-LsService -Name $product.TransportService } }
     if ($serviceStopped) {
-        [void](Invoke-Change 'Start transport' $product.TransportService 'Start service' { Start-LsService -Name $product.TransportService })
+        $restartedAt = Get-Date
+        [void](Invoke-Change 'Start transport' $product.TransportService 'Start service' { Start-LsService -Name $product.TransportService } -Undo $undoStart)
     }
     elseif ($needsRestart -and $NoRestart) {
         Add-Result -Step 'Restart transport' -Target $product.TransportService -Status 'Skipped' -Detail '-NoRestart'
         Write-Warning "Restart the transport service ($($product.TransportService)) to load the agent: Restart-Service $($product.TransportService)"
     }
+    elseif ($needsRestart -and -not $serviceWasRunning) {
+        Add-Result -Step 'Restart transport' -Target $product.TransportService -Status 'Skipped' -Detail 'The service was not running when the script started; it loads the agent when started.'
+    }
     elseif ($needsRestart) {
-        [void](Invoke-Change 'Restart transport' $product.TransportService 'Restart service to load the agent' { Restart-LsService -Name $product.TransportService })
+        $restartedAt = Get-Date
+        [void](Invoke-Change 'Restart transport' $product.TransportService 'Restart service to load the agent' { Restart-LsService -Name $product.TransportService } -Undo $undoStart)
     }
     else {
-        Add-Result -Step 'Restart transport' -Target $product.TransportService -Status 'Unchanged' -Detail 'Not needed'
+        Add-Result -Step 'Restart transport' -Target $product.TransportService -Status 'Unchanged' -Detail $(if ($configReloadPending) { 'Not needed: the agent reloads its configuration' } else { 'Not needed' })
     }
+
+    if ($planned) {
+        Add-Result -Step 'Health check' -Target $product.AgentName -Status 'WhatIf' -Detail 'Agent enabled, start event 1000, test decision (linksecure explain --offline)'
+    }
+    elseif ($null -ne $restartedAt) {
+        Test-AgentHealth -Since $restartedAt
+    }
+    elseif ($configReloadPending -and $serviceWasRunning -and $null -ne $agent -and [bool]$agent.Enabled) {
+        $reload = Wait-AgentEvent -Id @(1001, 2001) -Since $configCopiedAt
+        if ($null -eq $reload) { Write-Warning "The agent did not report a configuration reload within $HealthCheckSeconds s (event 1001); check the Application log, or restart $($product.TransportService)." }
+        elseif ([int]$reload.Id -ne 1001) { throw "The agent refused the new configuration (event $($reload.Id)): $($reload.Message)" }
+        else { Add-Result -Step 'Health: configuration reloaded' -Target $installedConfig -Status 'Unchanged' -Detail 'Event 1001' }
+    }
+
+    $transaction.Committed = $true
 
     # --- Summary --------------------------------------------------------------------------
     $changed = @($results | Where-Object { $_.Status -eq 'Changed' }).Count
@@ -519,5 +683,10 @@ try {
     $results
 }
 finally {
+    if (-not $transaction.Committed -and -not $WhatIfPreference) { $results.AddRange(@(Invoke-LsRollback -Transaction $transaction -Reason 'The install did not complete: undoing its changes.')) }
+    # Whatever happened: the transport service runs again if it ran when the script started.
+    if ($serviceWasRunning -and -not $WhatIfPreference -and (Get-LsServiceStatus -Name $product.TransportService) -ne 'Running') {
+        try { Start-LsService -Name $product.TransportService } catch { Write-Warning "Could not start $($product.TransportService) ($($_.Exception.Message)): start it now, mail flow on this server is stopped." }
+    }
     if ($transcriptStarted) { Stop-LsTranscript }
 }

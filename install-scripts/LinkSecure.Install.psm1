@@ -44,7 +44,14 @@ $script:Product = [pscustomobject]@{
     EventSource        = 'ExchangeLinkSecure'
     EventLog           = 'Application'
     TransportService   = 'MSExchangeTransport'
-    ServiceAccount     = 'NT AUTHORITY\NETWORK SERVICE'
+    # The transport services (MSExchangeTransport, and EdgeTransport.exe it starts) run as NETWORK SERVICE
+    # (exchange-transport.md section 13). ACLs are written by SID, so they work on localised Windows too.
+    ServiceAccountSid  = 'S-1-5-20'
+    SystemSid          = 'S-1-5-18'
+    AdministratorsSid  = 'S-1-5-32-544'
+    ManifestFile       = 'LinkSecure.manifest.json'
+    StartedEventId     = 1000
+    FactoryFailedEventId = 3001
     LogsFolder         = 'logs'
     TranscriptFolder   = 'transcripts'
     BackupFolder       = 'backup'
@@ -93,6 +100,24 @@ function Test-LsExchangeShell {
     [CmdletBinding()]
     param()
     $null -ne (Get-Command -Name 'Get-ExchangeServer' -ErrorAction SilentlyContinue)
+}
+
+function Assert-LsExchangeShell {
+    <#
+    .SYNOPSIS
+        Stops with a clear message unless the Exchange cmdlets are available (the Exchange Management Shell).
+    .DESCRIPTION
+        One shell model: the supported Exchange Management Shell (remote PowerShell on a Mailbox server,
+        the local shell on an Edge Transport server). The install and uninstall scripts never load the
+        Exchange snap-in themselves: Microsoft supports the snap-in only for the *-TransportAgent cmdlets,
+        and these scripts also use Get-ExchangeServer and the *-SendConnector cmdlets, whose errors would
+        then behave differently from the shell an administrator tested with.
+    #>
+    [CmdletBinding()]
+    param()
+    if ($null -eq (Get-Command -Name 'Get-ExchangeServer' -ErrorAction SilentlyContinue)) {
+        throw 'The Exchange cmdlets are not available. Run this script in the Exchange Management Shell on the Exchange server (Start menu, "Exchange Management Shell", Run as administrator); the scripts do not load the Exchange snap-in.'
+    }
 }
 
 function Add-LsExchangeSnapin {
@@ -244,18 +269,20 @@ function Restart-LsService {
 function Test-LsFolderWriteAccess {
     <#
     .SYNOPSIS
-        True when the folder's ACL has an explicit Allow rule with write rights for the account.
+        True when the folder's ACL has an Allow rule with write rights for the account (a SID such as
+        S-1-5-20, or an account name), compared by SID.
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)][string]$Path,
         [Parameter(Mandatory = $true)][string]$Account
     )
+    $sid = ConvertTo-LsSid -Account $Account
     $acl = Get-Acl -LiteralPath $Path
     $write = [System.Security.AccessControl.FileSystemRights]::Write
-    foreach ($rule in $acl.Access) {
+    foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
         if ($rule.AccessControlType -ne 'Allow') { continue }
-        if ([string]$rule.IdentityReference -ne $Account) { continue }
+        if ($rule.IdentityReference.Value -ne $sid.Value) { continue }
         if (($rule.FileSystemRights -band $write) -eq $write) { return $true }
     }
     $false
@@ -264,7 +291,7 @@ function Test-LsFolderWriteAccess {
 function Grant-LsFolderWriteAccess {
     <#
     .SYNOPSIS
-        Gives an account Modify rights on a folder, inherited by files and subfolders.
+        Gives an account (a SID, or an account name) Modify rights on a folder, inherited by files and subfolders.
     #>
     [CmdletBinding()]
     param(
@@ -274,9 +301,128 @@ function Grant-LsFolderWriteAccess {
     $acl = Get-Acl -LiteralPath $Path
     $inherit = [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
     $rule = New-Object System.Security.AccessControl.FileSystemAccessRule(
-        $Account, 'Modify', $inherit, 'None', 'Allow')
+        (ConvertTo-LsSid -Account $Account), 'Modify', $inherit, 'None', 'Allow')
     $acl.AddAccessRule($rule)
     Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+function Get-LsFolderSecurity {
+    <#
+    .SYNOPSIS
+        A folder's security descriptor as SDDL (to put it back on rollback).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    (Get-Acl -LiteralPath $Path).Sddl
+}
+
+function Set-LsFolderSecurity {
+    <#
+    .SYNOPSIS
+        Puts back a folder's security descriptor saved with Get-LsFolderSecurity.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Path,
+        [Parameter(Mandatory = $true)][string]$Sddl
+    )
+    $acl = Get-Acl -LiteralPath $Path
+    $acl.SetSecurityDescriptorSddlForm($Sddl)
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+function Test-LsInstallFolderLocked {
+    <#
+    .SYNOPSIS
+        True when the install folder is locked down: inheritance off, and only SYSTEM and Administrators
+        (full control) and the transport service account (read and execute) have Allow rules.
+    .DESCRIPTION
+        EdgeTransport.exe loads every DLL the agent resolves from this folder, so whoever may write to it
+        may run code as the transport service.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Path,
+        [Parameter(Mandatory = $true)][string]$ServiceSid
+    )
+    $acl = Get-Acl -LiteralPath $Path
+    if (-not $acl.AreAccessRulesProtected) { return $false }
+    $full = @($script:Product.SystemSid, $script:Product.AdministratorsSid)
+    $writeBits = [int]([System.Security.AccessControl.FileSystemRights]'Write, Delete, ChangePermissions, TakeOwnership')
+    foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
+        if ($rule.AccessControlType -ne 'Allow') { continue }
+        $sid = $rule.IdentityReference.Value
+        if ($full -contains $sid) { continue }
+        if ($sid -eq $ServiceSid -and (([int]$rule.FileSystemRights -band $writeBits) -eq 0)) { continue }
+        return $false
+    }
+    $true
+}
+
+function Set-LsInstallFolderLocked {
+    <#
+    .SYNOPSIS
+        Locks the install folder down by SID: inheritance off, SYSTEM (S-1-5-18) and Administrators
+        (S-1-5-32-544) full control, the transport service account read and execute; nobody else.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Path,
+        [Parameter(Mandatory = $true)][string]$ServiceSid
+    )
+    $inherit = [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
+    $acl = Get-Acl -LiteralPath $Path
+    # Inheritance off without copying the inherited rules, then only our explicit rules.
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($rule in @($acl.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier]))) { [void]$acl.RemoveAccessRuleSpecific($rule) }
+    foreach ($sid in @($script:Product.SystemSid, $script:Product.AdministratorsSid)) {
+        $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule(
+                    (New-Object System.Security.Principal.SecurityIdentifier($sid)), 'FullControl', $inherit, 'None', 'Allow')))
+    }
+    $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule(
+                (New-Object System.Security.Principal.SecurityIdentifier($ServiceSid)), 'ReadAndExecute', $inherit, 'None', 'Allow')))
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+function Invoke-LsCli {
+    <#
+    .SYNOPSIS
+        Runs the linksecure admin CLI with arguments; returns ExitCode and Output (text).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Path,
+        [Parameter(Mandatory = $true)][string[]]$Arguments
+    )
+    $output = & $Path @Arguments 2>&1 | ForEach-Object { [string]$_ }
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = (@($output) -join "`n") }
+}
+
+function Get-LsAgentEvent {
+    <#
+    .SYNOPSIS
+        Events with given IDs written by a source since a point in time (Get-WinEvent), newest first.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Source,
+        [Parameter(Mandatory = $true)][string]$LogName,
+        [Parameter(Mandatory = $true)][int[]]$Id,
+        [Parameter(Mandatory = $true)][datetime]$Since
+    )
+    $filter = @{ LogName = $LogName; ProviderName = $Source; Id = $Id; StartTime = $Since }
+    # Get-WinEvent reports "no events found" as an error; that is an empty answer here.
+    @(Get-WinEvent -FilterHashtable $filter -ErrorAction SilentlyContinue)
+}
+
+function Wait-LsInterval {
+    <#
+    .SYNOPSIS
+        Waits a number of seconds (between health-check polls).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][int]$Seconds)
+    Start-Sleep -Seconds $Seconds
 }
 
 function Start-LsTranscript {
@@ -749,7 +895,7 @@ function Get-LsTransportAgent {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][ValidateSet('Hub', 'Edge')][string]$TransportService)
-    @(Get-TransportAgent -TransportService $TransportService)
+    @(Get-TransportAgent -TransportService $TransportService -ErrorAction Stop)
 }
 
 function Find-LsAgent {
@@ -769,6 +915,40 @@ function Find-LsAgent {
         if ($identity -eq $Name) { return $agent }
     }
     $null
+}
+
+function Restore-LsAgentState {
+    <#
+    .SYNOPSIS
+        Brings the product's agent registration back to a state read before a run (the undo of every
+        registration step): absent, or registered with the same factory and path, priority and enabled state.
+    #>
+    [CmdletBinding()]
+    param(
+        [AllowNull()][object]$Before,
+        [Parameter(Mandatory = $true)][ValidateSet('Hub', 'Edge')][string]$TransportService
+    )
+    $name = $script:Product.AgentName
+    $now = Find-LsAgent -Agents (Get-LsTransportAgent -TransportService $TransportService) -Name $name
+    if ($null -eq $Before) {
+        if ($null -ne $now) { Uninstall-TransportAgent -Identity $name -TransportService $TransportService -Confirm:$false -ErrorAction Stop }
+        return
+    }
+    $path = [string](Get-LsPropertyValue -InputObject $Before -Name 'AssemblyPath')
+    $factory = [string](Get-LsPropertyValue -InputObject $Before -Name 'TransportAgentFactory')
+    if ($null -ne $now -and ([string]$now.AssemblyPath -ne $path -or [string]$now.TransportAgentFactory -ne $factory)) {
+        Uninstall-TransportAgent -Identity $name -TransportService $TransportService -Confirm:$false -ErrorAction Stop
+        $now = $null
+    }
+    if ($null -eq $now) {
+        Install-TransportAgent -Name $name -TransportAgentFactory $factory -AssemblyPath $path -TransportService $TransportService -Confirm:$false -ErrorAction Stop | Out-Null
+        $now = Find-LsAgent -Agents (Get-LsTransportAgent -TransportService $TransportService) -Name $name
+    }
+    if ([int]$now.Priority -ne [int]$Before.Priority) {
+        Set-TransportAgent -Identity $name -Priority ([int]$Before.Priority) -TransportService $TransportService -Confirm:$false -ErrorAction Stop
+    }
+    if ([bool]$Before.Enabled -and -not [bool]$now.Enabled) { Enable-TransportAgent -Identity $name -TransportService $TransportService -Confirm:$false -ErrorAction Stop }
+    if (-not [bool]$Before.Enabled -and [bool]$now.Enabled) { Disable-TransportAgent -Identity $name -TransportService $TransportService -Confirm:$false -ErrorAction Stop }
 }
 
 function Get-LsAgentFilePlan {
@@ -861,37 +1041,270 @@ function Get-LsFileVersion {
     }
 }
 
-function Get-LsInstalledProductFile {
+#endregion
+
+# ---------------------------------------------------------------------------------------
+#region Transactions (undo list), manifest and data paths
+# ---------------------------------------------------------------------------------------
+
+function ConvertTo-LsSid {
     <#
     .SYNOPSIS
-        The product files in an install folder: everything except the administrator's
-        files, logs and transcripts.
+        A SecurityIdentifier from a SID string (S-1-...) or an account name.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Account)
+    if ($Account -match '^S-1-(\d+-)*\d+$') { return New-Object System.Security.Principal.SecurityIdentifier($Account) }
+    (New-Object System.Security.Principal.NTAccount($Account)).Translate([System.Security.Principal.SecurityIdentifier])
+}
+
+function New-LsTransaction {
+    <#
+    .SYNOPSIS
+        An empty undo list: every change registers how to reverse itself (Add-LsUndo).
+    #>
+    [CmdletBinding()]
+    param()
+    [pscustomobject]@{
+        Undo      = [System.Collections.Generic.List[object]]::new()
+        Committed = $false
+    }
+}
+
+function Add-LsUndo {
+    <#
+    .SYNOPSIS
+        Registers how to reverse a change (the step name is reported on rollback). The undo block is
+        called with -State as its argument: values saved before the change (no closures needed).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][object]$Transaction,
+        [Parameter(Mandatory = $true)][string]$Step,
+        [Parameter(Mandatory = $true)][scriptblock]$Undo,
+        [AllowNull()][object]$State
+    )
+    $Transaction.Undo.Add([pscustomobject]@{ Step = $Step; Undo = $Undo; State = $State })
+}
+
+function Invoke-LsRollback {
+    <#
+    .SYNOPSIS
+        Runs the registered undo actions, newest first, with a warning for each. One that fails is
+        reported and the rest still run.
+    .OUTPUTS
+        LinkSecure.StepResult objects: "Rollback: <step>", Changed or Failed.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][object]$Transaction,
+        [string]$Reason = 'Undoing the changes.'
+    )
+    Write-Warning $Reason
+    for ($i = $Transaction.Undo.Count - 1; $i -ge 0; $i--) {
+        $entry = $Transaction.Undo[$i]
+        try {
+            & $entry.Undo $entry.State | Out-Null
+            Write-Warning "Rollback: $($entry.Step): undone"
+            New-LsStepResult -Step "Rollback: $($entry.Step)" -Target '' -Status 'Changed' -Detail 'Undone'
+        }
+        catch {
+            Write-Warning "Rollback: $($entry.Step) FAILED: $($_.Exception.Message)"
+            New-LsStepResult -Step "Rollback: $($entry.Step)" -Target '' -Status 'Failed' -Detail $_.Exception.Message
+        }
+    }
+    $Transaction.Undo.Clear()
+}
+
+function Get-LsFileHash256 {
+    <#
+    .SYNOPSIS
+        The SHA-256 of a file as upper-case hex.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash
+}
+
+function New-LsManifest {
+    <#
+    .SYNOPSIS
+        The install manifest: every file the installer put into the install folder, with its SHA-256.
+    .DESCRIPTION
+        Kind is Product (shipped files, templates) or AdminFile (the configuration files the
+        administrator edits; uninstall keeps them unless -RemoveData). Files listed in a previous
+        manifest that are still present stay listed, so an upgrade keeps ownership of them.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$InstallPath,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Plan,
+        [AllowNull()][object]$Previous,
+        [AllowNull()][string]$Version
+    )
+    $entries = [ordered]@{}
+    if ($null -ne $Previous) {
+        foreach ($f in @($Previous.files)) { $entries[[string]$f.path] = [string]$f.kind }
+    }
+    foreach ($item in $Plan) {
+        $kind = if ($item.Kind -eq 'AdminFile') { 'AdminFile' } else { 'Product' }
+        $entries[[string]$item.Relative] = $kind
+    }
+    $files = [System.Collections.Generic.List[object]]::new()
+    foreach ($relative in $entries.Keys) {
+        $full = Join-Path $InstallPath $relative
+        if (-not (Test-Path -LiteralPath $full -PathType Leaf)) { continue }
+        $files.Add([pscustomobject][ordered]@{ path = $relative; kind = $entries[$relative]; sha256 = (Get-LsFileHash256 -Path $full) })
+    }
+    [pscustomobject][ordered]@{
+        product = $script:Product.AgentName
+        version = $Version
+        written = (Get-Date).ToUniversalTime().ToString('o')
+        files   = $files.ToArray()
+    }
+}
+
+function Write-LsManifest {
+    <#
+    .SYNOPSIS
+        Writes the install manifest (LinkSecure.manifest.json) into the install folder.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$InstallPath,
+        [Parameter(Mandatory = $true)][object]$Manifest
+    )
+    $path = Join-Path $InstallPath $script:Product.ManifestFile
+    [System.IO.File]::WriteAllText($path, ($Manifest | ConvertTo-Json -Depth 5))
+}
+
+function Read-LsManifest {
+    <#
+    .SYNOPSIS
+        The install manifest of a folder, or $null when there is none. A damaged manifest is an error.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][string]$InstallPath)
-    if (-not (Test-Path -LiteralPath $InstallPath -PathType Container)) { return }
-    $root = (Resolve-Path -LiteralPath $InstallPath).ProviderPath.TrimEnd('\', '/')
-    $keepFolders = @($script:Product.LogsFolder, $script:Product.TranscriptFolder)
-    $result = [System.Collections.Generic.List[object]]::new()
-    foreach ($item in (Get-ChildItem -LiteralPath $root -Force)) {
-        if ($item.PSIsContainer -and ($keepFolders -contains $item.Name)) { continue }
-        if (-not $item.PSIsContainer -and ($script:Product.AdminFiles -contains $item.Name)) { continue }
-        $result.Add($item)
+    $path = Join-Path $InstallPath $script:Product.ManifestFile
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return $null }
+    try { $manifest = [System.IO.File]::ReadAllText((Resolve-Path -LiteralPath $path).ProviderPath) | ConvertFrom-Json -ErrorAction Stop }
+    catch { throw "The install manifest '$path' is not valid JSON ($($_.Exception.Message)); no file was deleted." }
+    if ($null -eq $manifest -or $null -eq $manifest.PSObject.Properties['files'] -or [string]$manifest.product -ne $script:Product.AgentName) {
+        throw "'$path' is not an ExchangeLinkSecure install manifest; no file was deleted."
     }
-    $result.ToArray()
+    $manifest
+}
+
+function Get-LsManifestRemovalPlan {
+    <#
+    .SYNOPSIS
+        Which manifest files uninstall may delete: present and unchanged (same SHA-256). Changed files are
+        kept and reported; missing ones are ignored. AdminFile entries only with -IncludeAdminFiles.
+    .OUTPUTS
+        Objects with Relative, FullName, Kind and Action (Delete, KeepChanged, Missing, KeepAdmin).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$InstallPath,
+        [Parameter(Mandatory = $true)][object]$Manifest,
+        [switch]$IncludeAdminFiles
+    )
+    foreach ($f in @($Manifest.files)) {
+        $relative = [string]$f.path
+        if ([System.IO.Path]::IsPathRooted($relative) -or $relative -match '(^|[\\/])\.\.([\\/]|$)') {
+            throw "The install manifest lists '$relative', which is outside the install folder; no file was deleted."
+        }
+        $full = Join-Path $InstallPath $relative
+        $action = 'Delete'
+        if (-not (Test-Path -LiteralPath $full -PathType Leaf)) { $action = 'Missing' }
+        elseif ($f.kind -eq 'AdminFile' -and -not $IncludeAdminFiles) { $action = 'KeepAdmin' }
+        elseif ($f.kind -ne 'AdminFile' -and (Get-LsFileHash256 -Path $full) -ne [string]$f.sha256) { $action = 'KeepChanged' }
+        [pscustomobject]@{ Relative = $relative; FullName = $full; Kind = [string]$f.kind; Action = $action }
+    }
+}
+
+function Get-LsForeignInstallItem {
+    <#
+    .SYNOPSIS
+        The names of items in an install folder that this product did not put there: not in the published
+        folder, not in the manifest, and none of the product's own files and folders.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$InstallPath,
+        [Parameter(Mandatory = $true)][string]$SourcePath,
+        [AllowNull()][object]$Manifest
+    )
+    if (-not (Test-Path -LiteralPath $InstallPath -PathType Container)) { return }
+    $known = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+    foreach ($name in @($script:Product.LogsFolder, $script:Product.TranscriptFolder, $script:Product.BackupFolder, 'data', 'cli', $script:Product.ManifestFile)) { [void]$known.Add($name) }
+    foreach ($name in $script:Product.AdminFiles) { [void]$known.Add($name); [void]$known.Add($name + $script:Product.TemplateSuffix) }
+    foreach ($item in (Get-ChildItem -LiteralPath $SourcePath -Force)) { [void]$known.Add($item.Name) }
+    if ($null -ne $Manifest) {
+        foreach ($f in @($Manifest.files)) { [void]$known.Add((([string]$f.path) -split '[\\/]')[0]) }
+    }
+    foreach ($item in (Get-ChildItem -LiteralPath $InstallPath -Force)) {
+        if (-not $known.Contains($item.Name)) { $item.Name }
+    }
+}
+
+function Get-LsDataPath {
+    <#
+    .SYNOPSIS
+        What -RemoveData deletes besides the manifest's files: the learned store and the MTA-STS cache the
+        configuration names (resolver.learnedStorePath, resolver.mtaStsCachePath; relative to the install
+        folder), and the logs, transcripts and backup folders. Only paths inside the install folder.
+    .OUTPUTS
+        Objects with What, Path, Inside (bool) and Type (File or Folder).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$InstallPath,
+        [AllowNull()][object]$Config
+    )
+    $root = [System.IO.Path]::GetFullPath($InstallPath).TrimEnd('\', '/')
+    $resolver = Get-LsPropertyValue -InputObject $Config -Name 'resolver'
+    $learned = Get-LsPropertyValue -InputObject $resolver -Name 'learnedStorePath'
+    $sts = Get-LsPropertyValue -InputObject $resolver -Name 'mtaStsCachePath'
+    $items = [System.Collections.Generic.List[object]]::new()
+    $learnedFull = $null
+    if (-not [string]::IsNullOrEmpty([string]$learned)) {
+        $learnedFull = [System.IO.Path]::GetFullPath($(if ([System.IO.Path]::IsPathRooted([string]$learned)) { [string]$learned } else { Join-Path $root ([string]$learned) }))
+        $items.Add(@{ What = 'learned store (resolver.learnedStorePath)'; Path = $learnedFull; Type = 'File' })
+    }
+    if (-not [string]::IsNullOrEmpty([string]$sts)) {
+        $stsFull = [System.IO.Path]::GetFullPath($(if ([System.IO.Path]::IsPathRooted([string]$sts)) { [string]$sts } else { Join-Path $root ([string]$sts) }))
+        $items.Add(@{ What = 'MTA-STS policy cache (resolver.mtaStsCachePath)'; Path = $stsFull; Type = 'File' })
+    }
+    elseif ($null -ne $learnedFull) {
+        # The default beside the learned store (docs/configuration.md).
+        $items.Add(@{ What = 'MTA-STS policy cache (beside the learned store)'; Path = (Join-Path (Split-Path -Parent $learnedFull) 'mta-sts-cache.json'); Type = 'File' })
+    }
+    foreach ($folder in @($script:Product.LogsFolder, $script:Product.TranscriptFolder, $script:Product.BackupFolder)) {
+        $items.Add(@{ What = "$folder folder"; Path = (Join-Path $root $folder); Type = 'Folder' })
+    }
+    foreach ($item in $items) {
+        $inside = $item.Path.StartsWith($root + [System.IO.Path]::DirectorySeparatorChar, [System.StringComparison]::OrdinalIgnoreCase) -or
+            $item.Path.StartsWith($root + '\', [System.StringComparison]::OrdinalIgnoreCase) -or $item.Path.StartsWith($root + '/', [System.StringComparison]::OrdinalIgnoreCase)
+        [pscustomobject]@{ What = $item.What; Path = $item.Path; Type = $item.Type; Inside = $inside }
+    }
 }
 
 #endregion
 
 Export-ModuleMember -Function @(
     'Get-LsProduct', 'Get-LsDefaultInstallPath',
-    'Test-LsExchangeShell', 'Add-LsExchangeSnapin', 'Test-LsAdministrator', 'Get-LsComputerName',
+    'Test-LsExchangeShell', 'Assert-LsExchangeShell', 'Add-LsExchangeSnapin', 'Test-LsAdministrator', 'Get-LsComputerName',
     'Get-LsDotNetFrameworkRelease', 'Test-LsEventLogSource', 'New-LsEventLogSource', 'Remove-LsEventLogSource',
     'Get-LsRecentEventLogError', 'Get-LsServiceStatus', 'Stop-LsService', 'Start-LsService', 'Restart-LsService',
     'Test-LsFolderWriteAccess', 'Grant-LsFolderWriteAccess', 'Start-LsTranscript', 'Stop-LsTranscript',
+    'Get-LsFolderSecurity', 'Set-LsFolderSecurity', 'Test-LsInstallFolderLocked', 'Set-LsInstallFolderLocked',
+    'Invoke-LsCli', 'Get-LsAgentEvent', 'Wait-LsInterval',
+    'ConvertTo-LsSid', 'New-LsTransaction', 'Add-LsUndo', 'Invoke-LsRollback', 'Get-LsFileHash256',
+    'New-LsManifest', 'Write-LsManifest', 'Read-LsManifest', 'Get-LsManifestRemovalPlan', 'Get-LsForeignInstallItem', 'Get-LsDataPath',
     'Get-LsPropertyValue', 'ConvertTo-LsNameList', 'Test-LsSameSet', 'New-LsStepResult', 'New-LsCheckResult',
     'Get-LsExchangeVersion', 'Test-LsExchangeVersionSupported', 'Test-LsDotNetReleaseSupported',
     'Remove-LsJsonComment', 'Read-LsConfig', 'Get-LsRoutingSettings', 'Test-LsDomainName', 'Test-LsConfigStructure', 'Test-LsRoutingSettings',
-    'Get-LsTransportAgent', 'Find-LsAgent', 'Get-LsAgentFilePlan', 'Get-LsFileDifference', 'Copy-LsAgentFile',
-    'Get-LsFileVersion', 'Get-LsInstalledProductFile'
+    'Get-LsTransportAgent', 'Find-LsAgent', 'Restore-LsAgentState', 'Get-LsAgentFilePlan', 'Get-LsFileDifference', 'Copy-LsAgentFile',
+    'Get-LsFileVersion'
 )

@@ -44,7 +44,7 @@
 
 .PARAMETER ServiceAccount
     The transport service account whose write access to the logs folder is checked.
-    Default: NT AUTHORITY\NETWORK SERVICE.
+    Default: S-1-5-20 (NETWORK SERVICE, by SID so that it works on localised Windows).
 
 .EXAMPLE
     .\Test-LinkSecureInstallation.ps1
@@ -67,7 +67,7 @@ param(
     [ValidateSet('Hub', 'Edge')][string]$TransportService = 'Hub',
     [string]$LinkSecureCliPath,
     [ValidateRange(1, 8760)][int]$EventLookbackHours = 24,
-    [string]$ServiceAccount = 'NT AUTHORITY\NETWORK SERVICE'
+    [string]$ServiceAccount = 'S-1-5-20'
 )
 
 Set-StrictMode -Version Latest

@@ -13,12 +13,25 @@
          -RemoveConnectors (the last server) every connector of the prefix is removed.
       3. Restarts the transport service so it lets go of the agent DLLs (skip with
          -NoRestart; the files then stay until a later run).
-      4. Deletes the product files from the install folder.
+      4. Deletes the files the install manifest (LinkSecure.manifest.json) lists, and only
+         those whose SHA-256 still matches: a file changed since the install is kept and
+         reported. Without a manifest no file is deleted: the script never guesses which
+         files in a folder are ours.
+
+    Until the restart the run is a transaction: if a step fails or the run is interrupted
+    (Ctrl+C), the agent's registration, enabled state and priority are put back. The
+    transport service is started again whenever it was running before.
 
     The configuration (LinkSecure.config.json, LinkSecure.nlog.config), the logs and the
     transcripts are kept, and so is the event log source (so old events stay readable),
-    unless -RemoveData is given: then the whole install folder and the event log source
-    "ExchangeLinkSecure" go too.
+    unless -RemoveData is given: it deletes exactly, and -WhatIf lists each one:
+      - the configuration files and their templates;
+      - the learned store and the MTA-STS policy cache that the configuration names
+        (resolver.learnedStorePath, resolver.mtaStsCachePath), if they are inside the
+        install folder (a path outside it is reported and kept);
+      - the logs, transcripts and backup folders;
+      - the event log source "ExchangeLinkSecure";
+      - the install folder itself, if nothing else is left in it.
 
     Transport rules are not removed: they are organization-wide and other servers may
     still use them. The script lists the rules that stamp Link-Security.
@@ -44,7 +57,9 @@
     Without it the connectors are kept.
 
 .PARAMETER RemoveData
-    Also delete the configuration, logs and transcripts, and the event log source.
+    Also delete the data: the configuration files, the learned store and MTA-STS cache inside
+    the install folder, the logs, transcripts and backup folders, and the event log source.
+    Refused when the folder has no install manifest.
 
 .PARAMETER NoRestart
     Do not restart the transport service. The agent DLLs stay loaded until the next
@@ -77,11 +92,20 @@ param(
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# Remote Exchange Management Shell: the Exchange cmdlets are proxy functions that this script's
+# $ErrorActionPreference does not reach; -ErrorAction Stop on each makes their errors stop the script.
+$PSDefaultParameterValues = @{
+    'Get-ExchangeServer:ErrorAction' = 'Stop'
+    '*-TransportAgent:ErrorAction'   = 'Stop'
+    '*-SendConnector:ErrorAction'    = 'Stop'
+    'Get-TransportRule:ErrorAction'  = 'Stop'
+}
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Install.psm1') -Force -Verbose:$false
 Import-Module (Join-Path $PSScriptRoot 'LinkSecure.Connectors.psm1') -Force -Verbose:$false
 
 $product = Get-LsProduct
 $results = [System.Collections.Generic.List[object]]::new()
+$transaction = New-LsTransaction
 
 function Add-Result {
     param([string]$Step, [string]$Target, [string]$Status, [string]$Detail = '')
@@ -90,8 +114,10 @@ function Add-Result {
 
 function Invoke-Change {
     # Runs one change through ShouldProcess and records the outcome. Returns $true when done.
-    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change)
+    # -Undo is registered before the change runs.
+    param([string]$Step, [string]$Target, [string]$Action, [scriptblock]$Change, [scriptblock]$Undo, [object]$UndoState)
     if ($PSCmdlet.ShouldProcess($Target, $Action)) {
+        if ($null -ne $Undo) { Add-LsUndo -Transaction $transaction -Step "$Step ($Target)" -Undo $Undo -State $UndoState }
         & $Change | Out-Null
         Add-Result -Step $Step -Target $Target -Status 'Changed' -Detail $Action
         return $true
@@ -105,13 +131,7 @@ function Invoke-Change {
 # Preflight: read everything, change nothing.
 # ---------------------------------------------------------------------------------------
 
-if (-not (Test-LsExchangeShell)) {
-    Write-Verbose 'Exchange cmdlets not found; loading the Exchange snap-in.'
-    try { Add-LsExchangeSnapin } catch { Write-Verbose $_.Exception.Message }
-    if (-not (Test-LsExchangeShell)) {
-        throw 'The Exchange cmdlets are not available. Run this script in the Exchange Management Shell on the Exchange server.'
-    }
-}
+Assert-LsExchangeShell
 if (-not (Test-LsAdministrator)) {
     throw 'Run the Exchange Management Shell as administrator: the script changes the install folder, the event log and the transport service.'
 }
@@ -128,26 +148,30 @@ if ([string]::IsNullOrEmpty($InstallPath)) {
 }
 $InstallPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($InstallPath)
 $installedConfig = Join-Path $InstallPath $product.ConfigFile
+$folderExists = Test-Path -LiteralPath $InstallPath -PathType Container
+$manifest = $null
+if ($folderExists) { $manifest = Read-LsManifest -InstallPath $InstallPath }
+if ($RemoveData -and $folderExists -and $null -eq $manifest) {
+    throw "'$InstallPath' has no install manifest ($($product.ManifestFile)), so nothing shows it is this product's folder: -RemoveData deletes nothing there. Check the folder and delete it by hand."
+}
+$config = $null
+if (Test-Path -LiteralPath $installedConfig -PathType Leaf) {
+    try { $config = Read-LsConfig -Path $installedConfig }
+    catch { Write-Warning "Could not read '$installedConfig' ($($_.Exception.Message))." }
+}
 
 if ([string]::IsNullOrEmpty($SendConnectorPrefix)) {
     $SendConnectorPrefix = 'ExchangeLinkSecure'
-    if (Test-Path -LiteralPath $installedConfig -PathType Leaf) {
-        try {
-            $SendConnectorPrefix = (Get-LsRoutingSettings -Config (Read-LsConfig -Path $installedConfig)).sendConnectorPrefix
-        }
-        catch {
-            Write-Warning "Could not read '$installedConfig' ($($_.Exception.Message)); using the connector prefix '$SendConnectorPrefix'."
-        }
-    }
+    if ($null -ne $config) { $SendConnectorPrefix = (Get-LsRoutingSettings -Config $config).sendConnectorPrefix }
 }
 
 # ---------------------------------------------------------------------------------------
-# Changes.
+# Changes. Until the restart, a failure or Ctrl+C puts the agent back (finally block).
 # ---------------------------------------------------------------------------------------
 
 $transcriptStarted = $false
 if (-not $WhatIfPreference) {
-    if ($RemoveData -or -not (Test-Path -LiteralPath $InstallPath -PathType Container)) {
+    if ($RemoveData -or -not $folderExists) {
         $transcriptFolder = [System.IO.Path]::GetTempPath()
     }
     else {
@@ -159,10 +183,22 @@ if (-not $WhatIfPreference) {
     $transcriptStarted = $true
 }
 
+$serviceWasRunning = (Get-LsServiceStatus -Name $product.TransportService) -eq 'Running'
+
+$listed = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+function Remove-ListedItem {
+    # One deletion, through ShouldProcess, so that -WhatIf lists every path it would delete (once).
+    param([string]$Step, [string]$Path, [string]$What)
+    if (-not (Test-Path -LiteralPath $Path)) { return }
+    if (-not $listed.Add($Path)) { return }
+    [void](Invoke-Change $Step $Path "Delete $What" { Remove-Item -LiteralPath $Path -Recurse -Force -WhatIf:$false })
+}
+
 try {
     Write-Host ("ExchangeLinkSecure uninstall on {0} ({1}); install folder {2}" -f $serverName, $TransportService, $InstallPath)
     $planned = [bool]$WhatIfPreference
     $agentUnloadPending = $false
+    $agentBefore = $agent
 
     # --- Agent ------------------------------------------------------------------------------
     if ($null -eq $agent) {
@@ -172,11 +208,11 @@ try {
         if ([bool](Get-LsPropertyValue -InputObject $agent -Name 'Enabled')) {
             [void](Invoke-Change 'Disable agent' $product.AgentName 'Disable-TransportAgent' {
                     Disable-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false
-                })
+                } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService })
         }
         $removed = Invoke-Change 'Agent registration' $product.AgentName 'Uninstall-TransportAgent' {
             Uninstall-TransportAgent -Identity $product.AgentName -TransportService $TransportService -Confirm:$false
-        }
+        } -Undo { Restore-LsAgentState -Before $agentBefore -TransportService $TransportService }
         if ($removed -or $planned) { $agentUnloadPending = $true }
     }
 
@@ -204,30 +240,69 @@ try {
                 })
         }
     }
+    # The agent is gone and the service let go of it: from here on nothing is rolled back (a file that
+    # cannot be deleted is reported; the server runs without the agent either way).
+    $transaction.Committed = $true
 
-    # --- Files ---------------------------------------------------------------------------------
-    $folderExists = Test-Path -LiteralPath $InstallPath -PathType Container
+    # --- Files: only what the manifest lists, unchanged ------------------------------------------
     if ($filesLocked) {
         Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Skipped' -Detail 'Still loaded by the transport service'
     }
     elseif (-not $folderExists) {
         Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Unchanged' -Detail 'Folder not present'
     }
-    elseif ($RemoveData) {
-        [void](Invoke-Change 'Agent files and data' $InstallPath 'Delete the install folder with configuration and logs' {
-                Remove-Item -LiteralPath $InstallPath -Recurse -Force -WhatIf:$false
-            })
+    elseif ($null -eq $manifest) {
+        Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Skipped' -Detail "No install manifest ($($product.ManifestFile)): no file deleted"
+        Write-Warning "'$InstallPath' has no install manifest, so this script does not know which files are the product's and deletes none. Check the folder and delete the agent's files by hand."
     }
     else {
-        $productFiles = @(Get-LsInstalledProductFile -InstallPath $InstallPath)
-        if ($productFiles.Count -eq 0) {
-            Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Unchanged' -Detail 'Only configuration and logs are left'
+        $plan = @(Get-LsManifestRemovalPlan -InstallPath $InstallPath -Manifest $manifest -IncludeAdminFiles:$RemoveData)
+        $delete = @($plan | Where-Object Action -eq 'Delete')
+        foreach ($kept in @($plan | Where-Object Action -eq 'KeepChanged')) {
+            Add-Result -Step 'Agent files' -Target $kept.FullName -Status 'Skipped' -Detail 'Changed since the install (SHA-256 differs): kept'
+            Write-Warning "$($kept.FullName) changed since it was installed: kept. Delete it by hand if it is not needed."
+        }
+        if ($delete.Count -eq 0) {
+            Add-Result -Step 'Agent files' -Target $InstallPath -Status 'Unchanged' -Detail 'No installed file left'
         }
         else {
-            $list = ($productFiles | ForEach-Object { $_.Name }) -join ', '
-            [void](Invoke-Change 'Agent files' $InstallPath "Delete $($productFiles.Count) item(s): $list; keep configuration and logs" {
-                    foreach ($item in $productFiles) { Remove-Item -LiteralPath $item.FullName -Recurse -Force -WhatIf:$false }
+            $list = ($delete | ForEach-Object { $_.Relative }) -join ', '
+            [void](Invoke-Change 'Agent files' $InstallPath "Delete $($delete.Count) installed file(s): $list" {
+                    foreach ($item in $delete) { Remove-Item -LiteralPath $item.FullName -Force -WhatIf:$false }
+                    # Folders the manifest's files were in, deepest first, when nothing else is left in them.
+                    $folders = @($delete | ForEach-Object { Split-Path -Parent $_.FullName } | Where-Object { $_.Length -gt $InstallPath.TrimEnd('\', '/').Length } | Sort-Object -Unique | Sort-Object Length -Descending)
+                    foreach ($folder in $folders) {
+                        if ((Test-Path -LiteralPath $folder -PathType Container) -and @(Get-ChildItem -LiteralPath $folder -Force).Count -eq 0) { Remove-Item -LiteralPath $folder -Force -WhatIf:$false }
+                    }
                 })
+        }
+        $left = @(Get-LsManifestRemovalPlan -InstallPath $InstallPath -Manifest $manifest -IncludeAdminFiles | Where-Object Action -ne 'Missing')
+        if ($planned) { $left = @($plan | Where-Object { $_.Action -in 'KeepChanged', 'KeepAdmin' }) }
+        if ($left.Count -eq 0) { Remove-ListedItem -Step 'Agent files' -Path (Join-Path $InstallPath $product.ManifestFile) -What 'the install manifest' }
+    }
+
+    # --- Data (-RemoveData): exactly these paths -------------------------------------------------
+    if ($RemoveData -and $folderExists -and -not $filesLocked) {
+        foreach ($name in $product.AdminFiles) {
+            Remove-ListedItem -Step 'Data' -Path (Join-Path $InstallPath $name) -What 'the configuration file'
+            Remove-ListedItem -Step 'Data' -Path (Join-Path $InstallPath ($name + $product.TemplateSuffix)) -What 'the shipped template'
+        }
+        foreach ($data in @(Get-LsDataPath -InstallPath $InstallPath -Config $config)) {
+            if (-not $data.Inside) {
+                Add-Result -Step 'Data' -Target $data.Path -Status 'Skipped' -Detail "$($data.What) is outside the install folder: kept"
+                continue
+            }
+            if ($data.Path -like '*Uninstall-LinkSecureAgent-*') { continue }
+            Remove-ListedItem -Step 'Data' -Path $data.Path -What $data.What
+        }
+        Remove-ListedItem -Step 'Data' -Path (Join-Path $InstallPath $product.ManifestFile) -What 'the install manifest'
+        if (-not $planned -and (Test-Path -LiteralPath $InstallPath -PathType Container)) {
+            $rest = @(Get-ChildItem -LiteralPath $InstallPath -Force)
+            if ($rest.Count -eq 0) { Remove-ListedItem -Step 'Data' -Path $InstallPath -What 'the empty install folder' }
+            else { Add-Result -Step 'Data' -Target $InstallPath -Status 'Skipped' -Detail ("Kept: it still holds {0}" -f (($rest | ForEach-Object Name) -join ', ')) }
+        }
+        elseif ($planned) {
+            Add-Result -Step 'Data' -Target $InstallPath -Status 'WhatIf' -Detail 'Delete the install folder if nothing else is left in it'
         }
     }
 
@@ -267,5 +342,9 @@ try {
     $results
 }
 finally {
+    if (-not $transaction.Committed -and -not $WhatIfPreference) { $results.AddRange(@(Invoke-LsRollback -Transaction $transaction -Reason 'The uninstall did not complete: putting the agent back.')) }
+    if ($serviceWasRunning -and -not $WhatIfPreference -and (Get-LsServiceStatus -Name $product.TransportService) -ne 'Running') {
+        try { Start-LsService -Name $product.TransportService } catch { Write-Warning "Could not start $($product.TransportService) ($($_.Exception.Message)): start it now, mail flow on this server is stopped." }
+    }
     if ($transcriptStarted) { Stop-LsTranscript }
 }

@@ -16,6 +16,8 @@
 # Needs: the .NET SDK, and Mono from Debian: apt-get install -y mono-runtime mono-devel
 # (mono-devel ships the framework facades, netstandard.dll among them, that net48 test code needs on Mono).
 # Usage: tests/run-exchange-tests.sh [--bench] [--skip-unit-tests] [shared-dir]
+#   shared-dir: check the facade against another copy of the reference material (default: the copy the
+#   repository carries in src/ExchangeSdkFacade/reference/; see check-surface.sh)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +32,6 @@ for arg in "$@"; do
     *) shared="$arg" ;;
   esac
 done
-shared=${shared:-${LINKSECURE_SHARED_DIR:-$repo/../shared}}
 
 if ! command -v mono >/dev/null 2>&1 || [ ! -f /usr/lib/mono/4.5/Facades/netstandard.dll ]; then
   echo "run-exchange-tests: Mono with its facades is required: apt-get install -y mono-runtime mono-devel" >&2
@@ -46,7 +47,7 @@ total_passed=0
 total_failed=0
 
 echo "=== 1. Exchange SDK facade: surface and identity"
-if bash src/ExchangeSdkFacade/check-surface.sh "$shared"; then
+if bash src/ExchangeSdkFacade/check-surface.sh ${shared:+"$shared"}; then
   total_passed=$((total_passed + 1))
 else
   total_failed=$((total_failed + 1)); failed=1

@@ -64,7 +64,9 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $agent.Priority | Should -BeGreaterThan (Get-LsFakeAgent Hub 'Transport Rule Agent').Priority
 
             $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
-            $global:LsFake.WritableFolders | Should -Contain ((Join-Path $script:InstallPath 'logs') + '|NT AUTHORITY\NETWORK SERVICE')
+            $global:LsFake.WritableFolders | Should -Contain ((Join-Path $script:InstallPath 'logs') + '|S-1-5-20')
+            $global:LsFake.LockedFolders | Should -Contain $script:InstallPath
+            (Get-LsCall 'Set-LsInstallFolderLocked')[0].Parameters.ServiceSid | Should -Be 'S-1-5-20'
 
             $install = @(Get-LsCall 'Install-TransportAgent')
             $install.Count | Should -Be 1
@@ -93,9 +95,7 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $global:LsFake.Connectors.Clear()
             Invoke-Install @{ ConfigureConnectors = $true; Egress = 'Direct'; SourceTransportServers = @('EX1') } | Out-Null
             $order = @(Get-LsMutatingCall | ForEach-Object Name)
-            $order.IndexOf('New-SendConnector') | Should -BeGreaterOrEqual 0
-            $order.IndexOf('New-SendConnector') | Should -BeLessThan $order.IndexOf('Install-TransportAgent')
-            $order.IndexOf('Install-TransportAgent') | Should -BeLessThan $order.IndexOf('Enable-TransportAgent')
+            Assert-LsCallOrder -Names @('Invoke-LsCli', 'New-LsEventLogSource', 'Set-LsInstallFolderLocked', 'Grant-LsFolderWriteAccess', 'New-SendConnector', 'Install-TransportAgent', 'Enable-TransportAgent', 'Restart-LsService', 'Get-LsAgentEvent')
             $order[-1] | Should -Be 'Restart-LsService'
         }
 
@@ -304,25 +304,17 @@ Describe 'Install-LinkSecureAgent.ps1' {
             $result = Invoke-Install @{ WhatIf = $true }
             Get-StateSnapshot | Should -Be $before
             @(Get-LsMutatingCall).Count | Should -Be 0
-            @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent for upgrade', 'Stop transport for upgrade', 'Agent files', 'Enable agent', 'Start transport')
+            @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent for upgrade', 'Stop transport for upgrade', 'Agent files', 'Enable agent', 'Manifest', 'Start transport', 'Health check')
         }
     }
 
     Context 'refusals' {
-        It 'refuses when the Exchange snap-in is missing, before any change' {
+        It 'refuses outside the Exchange Management Shell, before any change, and never loads the snap-in' {
             Remove-LsExchangeStandIns
-            $global:LsFake.SnapInAvailable = $false
             { Invoke-Install } | Should -Throw '*Exchange Management Shell*'
-            @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 1
-            @(Get-LsMutatingCall | Where-Object Name -ne 'Add-LsExchangeSnapin').Count | Should -Be 0
+            @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 0
+            @(Get-LsMutatingCall).Count | Should -Be 0
             $script:InstallPath | Should -Not -Exist
-        }
-
-        It 'loads the Exchange snap-in when the shell lacks the cmdlets' {
-            Remove-LsExchangeStandIns
-            Invoke-Install | Out-Null
-            @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 1
-            (Get-LsFakeAgent Hub $script:AgentName).Enabled | Should -BeTrue
         }
 
         It 'refuses an unsupported Exchange version: <Version>' -ForEach @(
@@ -379,6 +371,20 @@ Describe 'Install-LinkSecureAgent.ps1' {
             Remove-Item (Join-Path $script:Published 'LinkSecure.Exchange.dll')
             { Invoke-Install } | Should -Throw '*LinkSecure.Exchange.dll*'
             @(Get-LsMutatingCall).Count | Should -Be 0
+        }
+
+        It 'refuses a folder holding files it did not install (a shared agents folder), before any change' {
+            New-Item -ItemType Directory -Path $script:InstallPath -Force | Out-Null
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'OtherVendor.Agent.dll') -Value 'not ours'
+            { Invoke-Install } | Should -Throw '*did not install (OtherVendor.Agent.dll)*'
+            @(Get-LsMutatingCall).Count | Should -Be 0
+        }
+
+        It 'refuses without the linksecure CLI, whose validator must pass first' {
+            Remove-Item -LiteralPath (Join-Path $script:Root 'cli') -Recurse -Force
+            { Invoke-Install } | Should -Throw '*linksecure admin CLI was not found*'
+            @(Get-LsMutatingCall).Count | Should -Be 0
+            $script:InstallPath | Should -Not -Exist
         }
 
         It 'refuses a UNC install path' {

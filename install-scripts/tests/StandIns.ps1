@@ -44,9 +44,26 @@ function global:Get-LsCall {
     $calls
 }
 
+function global:Assert-LsCallOrder {
+    # The named calls were made in this order (each one found after the previous one). A missing call
+    # fails here, not silently.
+    param([Parameter(Mandatory = $true)][string[]]$Names, [object[]]$Calls = @(Get-LsCall))
+    $order = @($Calls | ForEach-Object { $_.Name })
+    $position = -1
+    foreach ($name in $Names) {
+        $index = -1
+        for ($i = $position + 1; $i -lt $order.Count; $i++) { if ($order[$i] -eq $name) { $index = $i; break } }
+        if ($index -lt 0) {
+            if ($order -contains $name) { throw "Expected a call to $name after the calls before it in $($Names -join ' > '); calls made: $($order -join ', ')" }
+            throw "Expected a call to $name; calls made: $($order -join ', ')"
+        }
+        $position = $index
+    }
+}
+
 function global:Get-LsMutatingCall {
-    # Calls that change something (everything but the Get-/Test- reads and transcripts).
-    $global:LsFake.Calls | Where-Object { $_.Name -notmatch '^(Get|Test)-' -and $_.Name -notmatch 'Transcript' }
+    # Calls that change something (everything but the Get-/Test- reads, transcripts, the CLI's checks and waits).
+    $global:LsFake.Calls | Where-Object { $_.Name -notmatch '^(Get|Test)-' -and $_.Name -notmatch 'Transcript' -and @('Invoke-LsCli', 'Wait-LsInterval') -notcontains $_.Name }
 }
 
 function global:Reset-LsFake {
@@ -76,7 +93,23 @@ function global:Reset-LsFake {
         WritableFolders   = [System.Collections.Generic.List[string]]::new()
         Transcripts       = [System.Collections.Generic.List[string]]::new()
         ActiveTranscript  = $null
+        # A test makes a command fail: FailCommand['Name'] = 'message' (every call) or
+        # @{ Message = '...'; After = N; Times = M; Exception = <exception to throw> } (the first N
+        # calls succeed, then M calls fail; without Times every later call fails).
         FailCommand       = @{}
+        FailCounts        = @{}
+        # $true: the Exchange stand-ins behave like the remote Exchange Management Shell's proxy
+        # functions: their errors are non-terminating unless the caller passes -ErrorAction Stop.
+        RemoteShell       = $false
+        # Folders locked down (Set-LsInstallFolderLocked).
+        LockedFolders     = [System.Collections.Generic.List[string]]::new()
+        # What the agent does when the transport service starts with it enabled: 'Started' (event
+        # 1000), 'FactoryFailed' (event 3001) or 'Silent' (no event).
+        AgentStart        = 'Started'
+        # The agent's answer to a configuration change: 1001 (reloaded), 2001 (refused) or $null.
+        ReloadEventId     = 1001
+        # Exit code of "linksecure explain"; $null: 0 when the --config file exists, else 2.
+        ExplainExitCode   = $null
     }
     $global:LsFake.Servers.Add($global:LsFake.Server)
     foreach ($name in @('Transport Rule Agent', 'DLP Policy Agent', 'Retention Policy Agent', 'Supervisory Review Agent', 'Malware Agent', 'Text Messaging Routing Agent', 'Text Messaging Delivery Agent', 'System Probe Drop Smtp Agent', 'System Probe Drop Routing Agent')) {
@@ -117,9 +150,58 @@ function global:Get-LsFakeAgent {
 }
 
 function global:Invoke-LsFakeFailure {
-    # Lets a test make one command throw.
+    # Lets a test make a command fail (FailCommand in Reset-LsFake). Throws, or, for an Exchange
+    # stand-in in RemoteShell mode called without -ErrorAction Stop, writes a non-terminating error
+    # and returns $true (the caller then returns without effect), as an implicit-remoting proxy does.
+    param([string]$Name, [hashtable]$Bound)
+    if (-not $global:LsFake.FailCommand.ContainsKey($Name)) { return $false }
+    $spec = $global:LsFake.FailCommand[$Name]
+    $count = 0
+    if ($global:LsFake.FailCounts.ContainsKey($Name)) { $count = $global:LsFake.FailCounts[$Name] }
+    $global:LsFake.FailCounts[$Name] = $count + 1
+    $message = [string]$spec
+    if ($spec -is [hashtable]) {
+        $message = [string]$spec.Message
+        if ($count -lt [int]$spec.After) { return $false }
+        if ($spec.ContainsKey('Times') -and $count -ge ([int]$spec.After + [int]$spec.Times)) { return $false }
+        if ($spec.ContainsKey('Exception')) { throw $spec.Exception }
+    }
+    Stop-LsFakeCommand -Bound $Bound -Message $message
+    $true
+}
+
+function global:Stop-LsFakeCommand {
+    # The error of an Exchange stand-in: terminating, or non-terminating in RemoteShell mode unless the
+    # caller asked for -ErrorAction Stop.
+    param([hashtable]$Bound, [string]$Message)
+    if ($global:LsFake.RemoteShell -and $null -ne $Bound -and [string]$Bound['ErrorAction'] -ne 'Stop') {
+        $action = if ($Bound.ContainsKey('ErrorAction')) { $Bound['ErrorAction'] } else { 'Continue' }
+        Write-Error -Message $Message -ErrorAction $action
+        return
+    }
+    throw $Message
+}
+
+function global:Add-LsFakeAgentEvent {
+    # An event the agent would write to the Application log.
+    param([int]$Id, [string]$Message)
+    $level = if ($Id -ge 3000) { 'Error' } elseif ($Id -ge 2000) { 'Warning' } else { 'Information' }
+    $global:LsFake.Events.Add([pscustomobject]@{ ProviderName = 'ExchangeLinkSecure'; Id = $Id; LevelDisplayName = $level; TimeCreated = (Get-Date); Message = $Message })
+}
+
+function global:Start-LsFakeTransport {
+    # The transport service starts: an enabled ExchangeLinkSecure agent loads (event 1000) or not.
     param([string]$Name)
-    if ($global:LsFake.FailCommand.ContainsKey($Name)) { throw $global:LsFake.FailCommand[$Name] }
+    $global:LsFake.Services[$Name] = 'Running'
+    foreach ($service in @('Hub', 'Edge')) {
+        $agent = Get-LsFakeAgent $service 'ExchangeLinkSecure Routing Agent'
+        if ($null -eq $agent -or -not $agent.Enabled) { continue }
+        if (-not (Test-Path -LiteralPath $agent.AssemblyPath -PathType Leaf)) { Add-LsFakeAgentEvent 3001 "The agent assembly $($agent.AssemblyPath) is missing."; continue }
+        switch ($global:LsFake.AgentStart) {
+            'Started' { Add-LsFakeAgentEvent 1000 "ExchangeLinkSecure agent started from $(Split-Path -Parent $agent.AssemblyPath)." }
+            'FactoryFailed' { Add-LsFakeAgentEvent 3001 'The agent factory failed to start: the agent is inert.' }
+        }
+    }
 }
 
 function global:Get-LsTransportServiceName {
@@ -160,12 +242,13 @@ function global:Install-LsExchangeStandIns {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][string]$Name, [Parameter(Mandatory = $true)][string]$TransportAgentFactory, [Parameter(Mandatory = $true)][string]$AssemblyPath, [string]$TransportService)
         Add-LsCall 'Install-TransportAgent' $PSBoundParameters
-        Invoke-LsFakeFailure 'Install-TransportAgent'
+        if (Invoke-LsFakeFailure 'Install-TransportAgent' $PSBoundParameters) { return }
         $service = Get-LsTransportServiceName $TransportService
-        if ($Name.Length -gt 64) { throw 'The agent name is longer than 64 characters.' }
-        if ($AssemblyPath.StartsWith('\\')) { throw 'UNC paths are not allowed for AssemblyPath.' }
-        if ($null -ne (Get-LsFakeAgent $service $Name)) { throw "Transport agent '$Name' already exists." }
-        if (-not (Test-Path -LiteralPath $AssemblyPath -PathType Leaf)) { throw "The file '$AssemblyPath' doesn't exist." }
+        if ($Name.Length -gt 64) { Stop-LsFakeCommand $PSBoundParameters 'The agent name is longer than 64 characters.'; return }
+        if (-not [System.IO.Path]::IsPathRooted($AssemblyPath)) { Stop-LsFakeCommand $PSBoundParameters "AssemblyPath '$AssemblyPath' must be a full path."; return }
+        if ($AssemblyPath.StartsWith('\\')) { Stop-LsFakeCommand $PSBoundParameters 'UNC paths are not allowed for AssemblyPath.'; return }
+        if ($null -ne (Get-LsFakeAgent $service $Name)) { Stop-LsFakeCommand $PSBoundParameters "Transport agent '$Name' already exists."; return }
+        if (-not (Test-Path -LiteralPath $AssemblyPath -PathType Leaf)) { Stop-LsFakeCommand $PSBoundParameters "The file '$AssemblyPath' doesn't exist."; return }
         # New agents are installed disabled and appended at the end.
         Add-LsFakeAgent -TransportService $service -Name $Name -Factory $TransportAgentFactory -AssemblyPath $AssemblyPath -Enabled $false
         Get-LsFakeAgent $service $Name
@@ -175,8 +258,9 @@ function global:Install-LsExchangeStandIns {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][object]$Identity, [string]$TransportService)
         Add-LsCall 'Enable-TransportAgent' $PSBoundParameters
+        if (Invoke-LsFakeFailure 'Enable-TransportAgent' $PSBoundParameters) { return }
         $agent = Get-LsFakeAgent (Get-LsTransportServiceName $TransportService) ([string]$Identity)
-        if ($null -eq $agent) { throw "Couldn't find transport agent '$Identity'." }
+        if ($null -eq $agent) { Stop-LsFakeCommand $PSBoundParameters "Couldn't find transport agent '$Identity'."; return }
         $agent.Enabled = $true
     }
 
@@ -184,8 +268,9 @@ function global:Install-LsExchangeStandIns {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][object]$Identity, [string]$TransportService)
         Add-LsCall 'Disable-TransportAgent' $PSBoundParameters
+        if (Invoke-LsFakeFailure 'Disable-TransportAgent' $PSBoundParameters) { return }
         $agent = Get-LsFakeAgent (Get-LsTransportServiceName $TransportService) ([string]$Identity)
-        if ($null -eq $agent) { throw "Couldn't find transport agent '$Identity'." }
+        if ($null -eq $agent) { Stop-LsFakeCommand $PSBoundParameters "Couldn't find transport agent '$Identity'."; return }
         $agent.Enabled = $false
     }
 
@@ -193,11 +278,12 @@ function global:Install-LsExchangeStandIns {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][object]$Identity, [int]$Priority, [string]$TransportService)
         Add-LsCall 'Set-TransportAgent' $PSBoundParameters
+        if (Invoke-LsFakeFailure 'Set-TransportAgent' $PSBoundParameters) { return }
         $service = Get-LsTransportServiceName $TransportService
         $agent = Get-LsFakeAgent $service ([string]$Identity)
-        if ($null -eq $agent) { throw "Couldn't find transport agent '$Identity'." }
+        if ($null -eq $agent) { Stop-LsFakeCommand $PSBoundParameters "Couldn't find transport agent '$Identity'."; return }
         $list = $global:LsFake.Agents[$service]
-        if ($Priority -lt 1 -or $Priority -gt $list.Count) { throw "Priority $Priority is out of range (1-$($list.Count))." }
+        if ($Priority -lt 1 -or $Priority -gt $list.Count) { Stop-LsFakeCommand $PSBoundParameters "Priority $Priority is out of range (1-$($list.Count))."; return }
         [void]$list.Remove($agent)
         $list.Insert($Priority - 1, $agent)
         Update-LsFakePriority -TransportService $service
@@ -207,9 +293,10 @@ function global:Install-LsExchangeStandIns {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][object]$Identity, [string]$TransportService)
         Add-LsCall 'Uninstall-TransportAgent' $PSBoundParameters
+        if (Invoke-LsFakeFailure 'Uninstall-TransportAgent' $PSBoundParameters) { return }
         $service = Get-LsTransportServiceName $TransportService
         $agent = Get-LsFakeAgent $service ([string]$Identity)
-        if ($null -eq $agent) { throw "Couldn't find transport agent '$Identity'." }
+        if ($null -eq $agent) { Stop-LsFakeCommand $PSBoundParameters "Couldn't find transport agent '$Identity'."; return }
         [void]$global:LsFake.Agents[$service].Remove($agent)
         Update-LsFakePriority -TransportService $service
     }
@@ -248,7 +335,7 @@ function global:Install-LsExchangeStandIns {
             [bool]$IsScopedConnector, [ValidateRange(1, 65535)][int]$Port = 25
         )
         Add-LsCall 'New-SendConnector' $PSBoundParameters
-        Invoke-LsFakeFailure 'New-SendConnector'
+        if (Invoke-LsFakeFailure 'New-SendConnector' $PSBoundParameters) { return }
         Assert-LsFakeConnectorCmdletsEnabled
         if ($PSCmdlet.ParameterSetName -eq 'LinkedReceiveConnector') { throw 'The LinkedReceiveConnector parameter is no longer available (Exchange 2013 and later).' }
         if (@($global:LsFake.Connectors | Where-Object { $_.Name -eq $Name }).Count -gt 0) { throw "A Send connector named '$Name' already exists." }
@@ -283,7 +370,7 @@ function global:Install-LsExchangeStandIns {
             [bool]$IsScopedConnector, [ValidateRange(1, 65535)][int]$Port
         )
         Add-LsCall 'Set-SendConnector' $PSBoundParameters
-        Invoke-LsFakeFailure 'Set-SendConnector'
+        if (Invoke-LsFakeFailure 'Set-SendConnector' $PSBoundParameters) { return }
         Assert-LsFakeConnectorCmdletsEnabled
         $index = -1
         for ($i = 0; $i -lt $global:LsFake.Connectors.Count; $i++) { if ($global:LsFake.Connectors[$i].Name -eq [string]$Identity) { $index = $i } }
@@ -304,7 +391,7 @@ function global:Install-LsExchangeStandIns {
         [CmdletBinding(SupportsShouldProcess = $true)]
         param([Parameter(Mandatory = $true, Position = 0)][object]$Identity)
         Add-LsCall 'Remove-SendConnector' $PSBoundParameters
-        Invoke-LsFakeFailure 'Remove-SendConnector'
+        if (Invoke-LsFakeFailure 'Remove-SendConnector' $PSBoundParameters) { return }
         Assert-LsFakeConnectorCmdletsEnabled
         $connector = $global:LsFake.Connectors | Where-Object { $_.Name -eq [string]$Identity } | Select-Object -First 1
         if ($null -eq $connector) { throw "The operation couldn't be performed because object '$Identity' couldn't be found." }
@@ -503,6 +590,7 @@ function global:Register-LsWindowsStandIns {
     Mock Test-LsEventLogSource { $global:LsFake.EventSources.Contains($Source) }
     Mock New-LsEventLogSource {
         Add-LsCall 'New-LsEventLogSource' @{ Source = $Source; LogName = $LogName }
+        [void](Invoke-LsFakeFailure 'New-LsEventLogSource')
         if ($global:LsFake.EventSources.Contains($Source)) { throw "Source $Source already exists." }
         $global:LsFake.EventSources.Add($Source)
     }
@@ -515,25 +603,83 @@ function global:Register-LsWindowsStandIns {
         @($global:LsFake.Events | Where-Object { $_.ProviderName -eq $Source -and $_.LevelDisplayName -eq 'Error' -and $_.TimeCreated -ge $Since })
     }
     Mock Get-LsServiceStatus { $global:LsFake.Services[$Name] }
+    # Stop-Service on a stopped service and Start-Service on a running one do nothing, as in Windows.
     Mock Stop-LsService {
         Add-LsCall 'Stop-LsService' @{ Name = $Name }
-        Invoke-LsFakeFailure 'Stop-LsService'
+        [void](Invoke-LsFakeFailure 'Stop-LsService')
         $global:LsFake.Services[$Name] = 'Stopped'
     }
     Mock Start-LsService {
         Add-LsCall 'Start-LsService' @{ Name = $Name }
-        $global:LsFake.Services[$Name] = 'Running'
+        [void](Invoke-LsFakeFailure 'Start-LsService')
+        if ($global:LsFake.Services[$Name] -ne 'Running') { Start-LsFakeTransport -Name $Name }
     }
     Mock Restart-LsService {
         Add-LsCall 'Restart-LsService' @{ Name = $Name }
-        $global:LsFake.Services[$Name] = 'Running'
+        [void](Invoke-LsFakeFailure 'Restart-LsService')
+        $global:LsFake.Services[$Name] = 'Stopped'
+        Start-LsFakeTransport -Name $Name
     }
+    # ACLs: a folder's "SDDL" is the stand-in's own record of it (locked or not, and who may write).
     Mock Test-LsFolderWriteAccess { $global:LsFake.WritableFolders.Contains("$Path|$Account") }
     Mock Grant-LsFolderWriteAccess {
         Add-LsCall 'Grant-LsFolderWriteAccess' @{ Path = $Path; Account = $Account }
+        [void](Invoke-LsFakeFailure 'Grant-LsFolderWriteAccess')
         if (-not (Test-Path -LiteralPath $Path -PathType Container)) { throw "Folder $Path not found." }
+        if ($Account -notmatch '^S-1-') { throw "Account '$Account' is a name, not a SID: it would not resolve on a localised Windows." }
         $global:LsFake.WritableFolders.Add("$Path|$Account")
     }
+    Mock Get-LsFolderSecurity {
+        Add-LsCall 'Get-LsFolderSecurity' @{ Path = $Path }
+        $writers = @($global:LsFake.WritableFolders | Where-Object { $_.StartsWith("$Path|") })
+        (@{ Locked = $global:LsFake.LockedFolders.Contains($Path); Writers = $writers } | ConvertTo-Json -Compress)
+    }
+    Mock Set-LsFolderSecurity {
+        Add-LsCall 'Set-LsFolderSecurity' @{ Path = $Path; Sddl = $Sddl }
+        $saved = $Sddl | ConvertFrom-Json
+        [void]$global:LsFake.LockedFolders.Remove($Path)
+        if ($saved.Locked) { $global:LsFake.LockedFolders.Add($Path) }
+        foreach ($entry in @($global:LsFake.WritableFolders | Where-Object { $_.StartsWith("$Path|") })) { [void]$global:LsFake.WritableFolders.Remove($entry) }
+        foreach ($entry in @($saved.Writers)) { if ($null -ne $entry) { $global:LsFake.WritableFolders.Add([string]$entry) } }
+    }
+    Mock Test-LsInstallFolderLocked { $global:LsFake.LockedFolders.Contains($Path) }
+    Mock Set-LsInstallFolderLocked {
+        Add-LsCall 'Set-LsInstallFolderLocked' @{ Path = $Path; ServiceSid = $ServiceSid }
+        [void](Invoke-LsFakeFailure 'Set-LsInstallFolderLocked')
+        if (-not (Test-Path -LiteralPath $Path -PathType Container)) { throw "Folder $Path not found." }
+        if ($ServiceSid -notmatch '^S-1-') { throw "'$ServiceSid' is not a SID." }
+        if (-not $global:LsFake.LockedFolders.Contains($Path)) { $global:LsFake.LockedFolders.Add($Path) }
+    }
+    # The linksecure CLI: "config validate" applies the installer's structural check (the stand-in for the
+    # agent's validator), "explain" decides when its --config file exists.
+    Mock Invoke-LsCli {
+        Add-LsCall 'Invoke-LsCli' @{ Path = $Path; Arguments = $Arguments }
+        [void](Invoke-LsFakeFailure 'Invoke-LsCli')
+        if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { throw "The term '$Path' is not recognized." }
+        if ($Arguments[0] -eq 'config' -and $Arguments[1] -eq 'validate') {
+            try { $problems = @(Test-LsConfigStructure -Config (Read-LsConfig -Path $Arguments[2])) }
+            catch { return [pscustomobject]@{ ExitCode = 1; Output = $_.Exception.Message } }
+            if ($null -ne $global:LsFake['CliProblems']) { $problems += $global:LsFake.CliProblems }
+            if ($problems.Count -eq 0) { return [pscustomobject]@{ ExitCode = 0; Output = "$($Arguments[2]): valid." } }
+            return [pscustomobject]@{ ExitCode = 1; Output = ("$($Arguments[2]): $($problems.Count) error(s).`n  " + ($problems -join "`n  ")) }
+        }
+        if ($Arguments[0] -eq 'explain') {
+            $configIndex = [array]::IndexOf($Arguments, '--config')
+            $code = $global:LsFake.ExplainExitCode
+            if ($null -eq $code) { $code = $(if ($configIndex -ge 0 -and (Test-Path -LiteralPath $Arguments[$configIndex + 1] -PathType Leaf)) { 0 } else { 2 }) }
+            return [pscustomobject]@{ ExitCode = $code; Output = '[{"recipient":"health-check@example.com","decision":"Pass"}]' }
+        }
+        [pscustomobject]@{ ExitCode = 2; Output = "unknown command $($Arguments -join ' ')" }
+    }
+    Mock Get-LsAgentEvent {
+        Add-LsCall 'Get-LsAgentEvent' @{ Source = $Source; Id = $Id; Since = $Since }
+        if ($Id -contains 1001 -and $null -ne $global:LsFake.ReloadEventId -and @($global:LsFake.Events | Where-Object { $_.Id -in @(1001, 2001) -and $_.TimeCreated -ge $Since }).Count -eq 0) {
+            # The agent's watcher answers a configuration change.
+            Add-LsFakeAgentEvent $global:LsFake.ReloadEventId 'Configuration change seen.'
+        }
+        @($global:LsFake.Events | Where-Object { $_.ProviderName -eq $Source -and $Id -contains $_.Id -and $_.TimeCreated -ge $Since } | Sort-Object TimeCreated -Descending)
+    }
+    Mock Wait-LsInterval { Add-LsCall 'Wait-LsInterval' @{ Seconds = $Seconds } }
     Mock Start-LsTranscript {
         Add-LsCall 'Start-LsTranscript' @{ Path = $Path }
         if ($null -ne $global:LsFake.ActiveTranscript) { throw 'A transcript is already running.' }
@@ -597,6 +743,10 @@ function global:New-LsPublishedFolder {
     if ([string]::IsNullOrEmpty($ConfigText)) { $ConfigText = New-LsTestConfig }
     Set-Content -LiteralPath (Join-Path $Path 'LinkSecure.config.json') -Value $ConfigText
     Set-Content -LiteralPath (Join-Path $Path 'LinkSecure.nlog.config') -Value "<nlog><!-- version=$Version --></nlog>"
+    # The package's admin CLI beside the agent folder (cli\linksecure.exe; Invoke-LsCli is a stand-in).
+    $cli = Join-Path (Join-Path (Split-Path -Parent $Path) 'cli') 'linksecure.exe'
+    New-Item -ItemType Directory -Path (Split-Path -Parent $cli) -Force | Out-Null
+    Set-Content -LiteralPath $cli -Value 'fake linksecure CLI'
     $Path
 }
 

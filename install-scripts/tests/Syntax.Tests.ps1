@@ -23,7 +23,9 @@ BeforeAll {
         'Add-LsExchangeSnapin', 'Test-LsAdministrator', 'Get-LsComputerName', 'Get-LsDotNetFrameworkRelease',
         'Test-LsEventLogSource', 'New-LsEventLogSource', 'Remove-LsEventLogSource', 'Get-LsRecentEventLogError',
         'Get-LsServiceStatus', 'Stop-LsService', 'Start-LsService', 'Restart-LsService',
-        'Test-LsFolderWriteAccess', 'Grant-LsFolderWriteAccess', 'Start-LsTranscript', 'Stop-LsTranscript'
+        'Test-LsFolderWriteAccess', 'Grant-LsFolderWriteAccess', 'Start-LsTranscript', 'Stop-LsTranscript',
+        'Get-LsFolderSecurity', 'Set-LsFolderSecurity', 'Test-LsInstallFolderLocked', 'Set-LsInstallFolderLocked',
+        'Invoke-LsCli', 'Get-LsAgentEvent', 'Wait-LsInterval'
     )
 
     function Get-ParsedFile {

@@ -62,8 +62,7 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
 
     It 'unregisters the agent before deleting the files and restarts transport in between' {
         Invoke-Uninstall | Out-Null
-        $order = @(Get-LsMutatingCall | ForEach-Object Name)
-        $order.IndexOf('Uninstall-TransportAgent') | Should -BeLessThan $order.IndexOf('Restart-LsService')
+        Assert-LsCallOrder -Names @('Disable-TransportAgent', 'Uninstall-TransportAgent', 'Restart-LsService') -Calls @(Get-LsMutatingCall)
     }
 
     It 'removes everything with -RemoveData' {
@@ -102,7 +101,81 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
         $global:LsFake.Connectors.Count | Should -Be 3
         @(Get-ChildItem -LiteralPath $script:InstallPath -Recurse | ForEach-Object FullName) | Should -Be $filesBefore
         $global:LsFake.EventSources | Should -Contain 'ExchangeLinkSecure'
-        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step) | Should -Be @('Disable agent', 'Agent registration', 'Restart transport', 'Agent files and data', 'Event log source')
+        @($result | Where-Object Status -eq 'WhatIf' | ForEach-Object Step | Select-Object -Unique) | Should -Be @('Disable agent', 'Agent registration', 'Restart transport', 'Agent files', 'Data', 'Event log source')
+        # -RemoveData names every path it would delete.
+        $targets = @($result | Where-Object { $_.Status -eq 'WhatIf' -and $_.Step -eq 'Data' } | ForEach-Object Target)
+        foreach ($name in @('LinkSecure.config.json', 'LinkSecure.config.json.template', 'LinkSecure.nlog.config', 'LinkSecure.nlog.config.template', 'logs', 'transcripts')) {
+            $targets | Should -Contain (Join-Path $script:InstallPath $name)
+        }
+        $targets | Should -Contain $script:InstallPath
+        (@($result | Where-Object { $_.Status -eq 'WhatIf' -and $_.Step -eq 'Agent files' })[0]).Detail | Should -BeLike 'Delete 9 installed file(s): *'
+    }
+
+    Context 'the install manifest' {
+        It 'deletes only the files the manifest lists, and keeps a foreign file beside them' {
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'OtherVendor.dll') -Value 'not ours'
+            Invoke-Uninstall | Out-Null
+            Join-Path $script:InstallPath 'OtherVendor.dll' | Should -Exist
+            Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Not -Exist
+            # The manifest stays while the configuration it lists stays (it marks the folder as ours for -RemoveData).
+            Join-Path $script:InstallPath 'LinkSecure.manifest.json' | Should -Exist
+        }
+
+        It 'keeps and reports a file changed since the install' {
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'NLog.dll') -Value 'patched by hand'
+            $result = Invoke-Uninstall
+            Join-Path $script:InstallPath 'NLog.dll' | Should -Exist
+            Join-Path $script:InstallPath 'MimeKit.dll' | Should -Not -Exist
+            $kept = @($result | Where-Object { $_.Step -eq 'Agent files' -and $_.Target -eq (Join-Path $script:InstallPath 'NLog.dll') })
+            $kept.Count | Should -Be 1
+            $kept[0].Status | Should -Be 'Skipped'
+            $kept[0].Detail | Should -BeLike '*SHA-256 differs*'
+            Join-Path $script:InstallPath 'LinkSecure.manifest.json' | Should -Exist
+        }
+
+        It 'deletes no file without a manifest, and refuses -RemoveData there' {
+            Remove-Item -LiteralPath (Join-Path $script:InstallPath 'LinkSecure.manifest.json')
+            { Invoke-Uninstall @{ RemoveData = $true } } | Should -Throw '*no install manifest*'
+            (Get-LsFakeAgent Hub $script:AgentName) | Should -Not -BeNullOrEmpty
+            $result = Invoke-Uninstall
+            Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Exist
+            ($result | Where-Object Step -eq 'Agent files').Status | Should -Be 'Skipped'
+        }
+
+        It 'refuses a manifest that lists a path outside the install folder, deleting nothing' {
+            $manifestPath = Join-Path $script:InstallPath 'LinkSecure.manifest.json'
+            $manifest = Get-Content -LiteralPath $manifestPath -Raw | ConvertFrom-Json
+            $outside = Join-Path $script:Root 'outside.txt'
+            Set-Content -LiteralPath $outside -Value 'keep me'
+            $manifest.files += [pscustomobject]@{ path = '../../outside.txt'; kind = 'Product'; sha256 = (Get-FileHash $outside).Hash }
+            Set-Content -LiteralPath $manifestPath -Value ($manifest | ConvertTo-Json -Depth 5)
+            { Invoke-Uninstall } | Should -Throw '*outside the install folder*'
+            $outside | Should -Exist
+            Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Exist
+        }
+
+        It 'deletes the learned store and MTA-STS cache inside the folder with -RemoveData, and keeps one outside' {
+            $outsideStore = Join-Path $script:Root 'shared-data/learned.json'
+            New-Item -ItemType Directory -Path (Split-Path -Parent $outsideStore) -Force | Out-Null
+            Set-Content -LiteralPath $outsideStore -Value '{}'
+            New-Item -ItemType Directory -Path (Join-Path $script:InstallPath 'data') -Force | Out-Null
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'data/learned.json') -Value '{}'
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'data/mta-sts-cache.json') -Value '{}'
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'LinkSecure.config.json') -Value (New-LsTestConfig -Top @{ resolver = [ordered]@{ learnedStorePath = 'data/learned.json' } })
+            $result = Invoke-Uninstall @{ RemoveData = $true }
+            Join-Path $script:InstallPath 'data/learned.json' | Should -Not -Exist
+            Join-Path $script:InstallPath 'data/mta-sts-cache.json' | Should -Not -Exist
+            $outsideStore | Should -Exist
+
+            Reset-LsFake; Install-LsExchangeStandIns
+            Initialize-LsFakeConnectors -ConfigPath (Join-Path $script:Root 'publish/LinkSecure.config.json')
+            & $script:InstallScript -SourcePath (Join-Path $script:Root 'publish') -InstallPath $script:InstallPath -Confirm:$false 6>$null | Out-Null
+            Set-Content -LiteralPath (Join-Path $script:InstallPath 'LinkSecure.config.json') -Value (New-LsTestConfig -Top @{ resolver = [ordered]@{ learnedStorePath = $outsideStore } })
+            $result = Invoke-Uninstall @{ RemoveData = $true }
+            $outsideStore | Should -Exist
+            ($result | Where-Object { $_.Step -eq 'Data' -and $_.Target -eq $outsideStore }).Detail | Should -BeLike '*outside the install folder: kept'
+            Get-ChildItem ([System.IO.Path]::GetTempPath()) -Filter 'Uninstall-LinkSecureAgent-*.log' | Remove-Item -ErrorAction SilentlyContinue
+        }
     }
 
     It 'never removes or repoints a connector without -RemoveConnectors, whoever sources it' {
@@ -150,10 +223,10 @@ Describe 'Uninstall-LinkSecureAgent.ps1' {
         @($global:LsFake.Connectors.Name) | Should -Be @('Unrelated')
     }
 
-    It 'refuses when the Exchange snap-in is missing' {
+    It 'refuses outside the Exchange Management Shell and never loads the snap-in' {
         Remove-LsExchangeStandIns
-        $global:LsFake.SnapInAvailable = $false
         { Invoke-Uninstall } | Should -Throw '*Exchange Management Shell*'
+        @(Get-LsCall 'Add-LsExchangeSnapin').Count | Should -Be 0
         Install-LsExchangeStandIns
         (Get-LsFakeAgent Hub $script:AgentName) | Should -Not -BeNullOrEmpty
         Join-Path $script:InstallPath 'LinkSecure.Exchange.dll' | Should -Exist

@@ -8,19 +8,38 @@
 # facades carry the real identity (version 15.0.1474.0, PublicKeyToken 31bf3856ad364e35).
 #
 # Usage: src/ExchangeSdkFacade/check-surface.sh [shared-dir]
-#   shared-dir: the folder holding reference/ and tools/ (default: ../shared beside the
-#   repository, or $LINKSECURE_SHARED_DIR). It is only read.
+#   By default the check uses the copies the repository carries in src/ExchangeSdkFacade/reference/
+#   (api-surface/: the Dumper and compare-surface.sh; exchange-sdk-api/: the listings of the real
+#   assemblies; exchange-sdk-surface.cs: the curated surface), so it runs on a plain clone.
+#   shared-dir (or $LINKSECURE_SHARED_DIR): a folder laid out as the shared material is
+#   (tools/api-surface/, reference/exchange-sdk-api/, reference/exchange-sdk-surface.cs) to check
+#   against instead. It is only read.
 # Exit status: 0 pass, 1 surface or identity mismatch, 2 setup error.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-shared=${1:-${LINKSECURE_SHARED_DIR:-$repo/../shared}}
-if [ ! -f "$shared/tools/api-surface/Program.cs" ]; then
-  echo "check-surface: cannot find the api-surface tool under '$shared' (pass the shared folder)" >&2
-  exit 2
+shared=${1:-${LINKSECURE_SHARED_DIR:-}}
+if [ -n "$shared" ]; then
+  if [ ! -f "$shared/tools/api-surface/Program.cs" ]; then
+    echo "check-surface: cannot find the api-surface tool under '$shared/tools/api-surface'" >&2
+    exit 2
+  fi
+  shared=$(cd "$shared" && pwd)
+  tooldir="$shared/tools/api-surface"
+  refdir="$shared/reference"
+else
+  tooldir="$here/reference/api-surface"
+  refdir="$here/reference"
 fi
-shared=$(cd "$shared" && pwd)
+for needed in "$tooldir/Program.cs" "$tooldir/compare-surface.sh" "$refdir/exchange-sdk-surface.cs" \
+    "$refdir/exchange-sdk-api/Exchange_2016_CU23/Microsoft.Exchange.Data.Transport.api.cs"; do
+  if [ ! -f "$needed" ]; then
+    echo "check-surface: $needed is missing" >&2
+    exit 2
+  fi
+done
+echo "== reference material: tool $tooldir, listings $refdir"
 out="$repo/artifacts/api-surface"
 rm -rf "$out"
 mkdir -p "$out/facade"
@@ -33,8 +52,7 @@ dotnet build "$here/Microsoft.Exchange.Data.Transport/Microsoft.Exchange.Data.Tr
 # Directory.*.props must not apply to it: build a copy outside the repository.
 tool=$(mktemp -d)
 trap 'rm -rf "$tool"' EXIT
-cp "$shared/tools/api-surface/Program.cs" "$shared/tools/api-surface/CtorCheck.cs" \
-   "$shared/tools/api-surface/Dumper.csproj" "$tool/"
+cp "$tooldir/Program.cs" "$tooldir/CtorCheck.cs" "$tooldir/Dumper.csproj" "$tool/"
 echo "== building the Dumper"
 dotnet build "$tool/Dumper.csproj" -c Release -nologo -v quiet -o "$tool/bin" >/dev/null
 
@@ -64,8 +82,8 @@ for asm in Microsoft.Exchange.Data.Transport Microsoft.Exchange.Data.Common; do
   fi
   for cu in Exchange_2016_CU23 Exchange_2019_CU12; do
     echo "== $asm vs $cu"
-    if ! bash "$shared/tools/api-surface/compare-surface.sh" "$listing" \
-        "$shared/reference/exchange-sdk-api/$cu/$asm.api.cs" > "$out/$asm.$cu.txt"; then
+    if ! bash "$tooldir/compare-surface.sh" "$listing" \
+        "$refdir/exchange-sdk-api/$cu/$asm.api.cs" > "$out/$asm.$cu.txt"; then
       status=1
     fi
     # Sections 1 and 2 in full; section 3 (real members the facade leaves out) only counted.
@@ -78,7 +96,7 @@ grep -q 'ref Microsoft.Exchange.Data.Common, Version=15.0.1474.0, Culture=neutra
 # Exchange 2013 CU23 (the identity we carry) lacks some members of the 2016/2019 listings; the
 # curated surface file marks them "// not in 2013 CU23". The facade must not declare them, so the
 # agent cannot come to depend on them.
-surface="$shared/reference/exchange-sdk-surface.cs"
+surface="$refdir/exchange-sdk-surface.cs"
 newer=$(awk '
   /^#if EXCHANGE_SDK_SURFACE_LISTING/ { on = 1; next }
   !on { next }

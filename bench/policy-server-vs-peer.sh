@@ -4,6 +4,7 @@
 # 127.0.0.64:443 with a test CA), warm cache with 1, 16 and 64 persistent connections, then a miss storm.
 # Prints the machine conditions and the tables (docs/benchmarks.md, "Socketmap"). Needs root (ports 53 and 443,
 # unshare --mount for the peer's /etc/resolv.conf) and the Debian packages below.
+# With gcc, the same client also measures a constant-answer C server (the ceiling of the measurement).
 # Extra arguments go to the benchmark, e.g. --seconds 2 --connections 16 --no-peer.
 set -euo pipefail
 
@@ -27,6 +28,16 @@ echo "== build (Release)"
 dotnet build src/LinkSecure.Cli -c Release --nologo -v quiet
 dotnet build bench/LinkSecure.Benchmarks -c Release --nologo -v quiet
 
+# The ceiling of the measurement: the same client against a constant-answer C server (bench/socketmap-constant.c).
+constant=()
+if command -v gcc >/dev/null 2>&1; then
+  constant_bin="$(mktemp -d)/socketmap-constant"
+  gcc -O2 -Wall -Wextra -Werror -o "$constant_bin" bench/socketmap-constant.c
+  constant=(--constant "$constant_bin")
+else
+  echo "gcc not found: the constant-answer ceiling is not measured (apt-get install -y gcc)" >&2
+fi
+
 echo "== machine"
 echo "cpus: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -35,5 +46,5 @@ echo "client: in-process .NET socketmap client (bench/LinkSecure.Benchmarks/Sock
 
 echo "== run"
 dotnet bench/LinkSecure.Benchmarks/bin/Release/net10.0/LinkSecure.Benchmarks.dll socketmap \
-  --cli src/LinkSecure.Cli/bin/Release/net10.0/linksecure.dll "$@"
+  --cli src/LinkSecure.Cli/bin/Release/net10.0/linksecure.dll "${constant[@]}" "$@"
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

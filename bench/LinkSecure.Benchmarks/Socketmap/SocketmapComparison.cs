@@ -21,12 +21,13 @@ public static class SocketmapComparison
 {
     private const string Unshare = "/usr/bin/unshare";
     private const string PeerDaemon = "/usr/bin/mta-sts-daemon";
+    private const string ConstantServer = "constant-answer C server";
 
     /// <summary>Runs the comparison and prints the tables; returns the exit code.</summary>
     /// <param name="args">Options after <c>socketmap</c>: <c>--cli PATH</c> (linksecure.dll, required), <c>--seconds N</c>
     /// (5), <c>--warmup N</c> (1), <c>--connections 1,16,64</c>, <c>--domains N</c> (100), <c>--storm-domains N</c> (20
     /// per server), <c>--storm-connections N</c> (64), <c>--resolver IP</c> (127.0.0.63), <c>--https IP</c> (127.0.0.64),
-    /// <c>--no-peer</c>.</param>
+    /// <c>--no-peer</c>, <c>--constant PATH</c> (the built bench/socketmap-constant.c, measured as a ceiling).</param>
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -44,6 +45,12 @@ public static class SocketmapComparison
             if (peer is not null)
             {
                 targets.Add(("mta-sts-daemon", "postfix", peer));
+            }
+
+            using var constant = options.Constant is null ? null : await StartConstantAsync(options.Constant);
+            if (constant is not null)
+            {
+                targets.Add((ConstantServer, "postfix", constant));
             }
 
             foreach (var (server, map, process) in targets)
@@ -87,6 +94,13 @@ public static class SocketmapComparison
             {
             }
         }
+    }
+
+    /// <summary>Starts the constant-answer C server (bench/socketmap-constant.c): the ceiling of this measurement.</summary>
+    private static Task<ServerProcess> StartConstantAsync(string program)
+    {
+        var port = ServerProcess.FreePort();
+        return ServerProcess.StartAsync(program, new[] { port.ToString(CultureInfo.InvariantCulture) }, new Dictionary<string, string>(), new IPEndPoint(IPAddress.Loopback, port));
     }
 
     private static async Task<ServerProcess> StartOursAsync(Options options, BenchWorld world, string directory)
@@ -228,9 +242,19 @@ public static class SocketmapComparison
         if (peerByConnections.Count > 0)
         {
             Console.WriteLine();
-            foreach (var (server, map, r, _) in rows.Where(r => r.Server != "mta-sts-daemon"))
+            foreach (var (server, map, r, _) in rows.Where(r => r.Server is not "mta-sts-daemon" and not ConstantServer))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{server} map {map}, {r.Connections} connections: {r.Throughput / peerByConnections[r.Connections]:0.00}x the peer's lookups/s"));
+            }
+        }
+
+        var ceilingByConnections = rows.Where(r => r.Server == ConstantServer).ToDictionary(r => r.Result.Connections, r => r.Result.Throughput);
+        if (ceilingByConnections.Count > 0)
+        {
+            Console.WriteLine();
+            foreach (var (server, map, r, _) in rows.Where(r => r.Server != ConstantServer))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{server} map {map}, {r.Connections} connections: {r.Throughput / ceilingByConnections[r.Connections] * 100:0}% of the constant-answer ceiling"));
             }
         }
     }
@@ -272,6 +296,8 @@ public static class SocketmapComparison
 
         public bool NoPeer { get; private set; }
 
+        public string? Constant { get; private set; }
+
         public static Options Parse(string[] args)
         {
             var options = new Options();
@@ -290,6 +316,7 @@ public static class SocketmapComparison
                     case "--resolver": options.Resolver = IPAddress.Parse(Value()); break;
                     case "--https": options.Https = IPAddress.Parse(Value()); break;
                     case "--no-peer": options.NoPeer = true; break;
+                    case "--constant": options.Constant = Value(); break;
                     default: throw new ArgumentException("Unknown option " + args[i]);
                 }
             }

@@ -27,7 +27,8 @@ public static class SocketmapComparison
     /// <param name="args">Options after <c>socketmap</c>: <c>--cli PATH</c> (linksecure.dll, required), <c>--seconds N</c>
     /// (5), <c>--warmup N</c> (1), <c>--connections 1,16,64</c>, <c>--domains N</c> (100), <c>--storm-domains N</c> (20
     /// per server), <c>--storm-connections N</c> (64), <c>--resolver IP</c> (127.0.0.63), <c>--https IP</c> (127.0.0.64),
-    /// <c>--no-peer</c>, <c>--constant PATH</c> (the built bench/socketmap-constant.c, measured as a ceiling).</param>
+    /// <c>--no-peer</c>, <c>--constant PATH</c> (the built bench/socketmap-constant.c, measured as a ceiling), <c>--c-client PATH</c> (the
+    /// built bench/socketmap-load.c: every load run again with that lighter client).</param>
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -58,21 +59,35 @@ public static class SocketmapComparison
                 await WarmAsync(server, map, process, world.WarmDomains);
             }
 
-            var rows = new List<(string Server, string Map, LoadResult Result, double CpuPercent)>();
-            foreach (var connections in options.Connections)
+            var clients = new List<(string Name, Func<ServerProcess, string, int, Task<LoadResult>> Load)>
             {
-                foreach (var (server, map, process) in targets)
-                {
-                    var cpu = process.CpuTime();
-                    var wall = Stopwatch.StartNew();
-                    var result = await SocketmapLoad.RunAsync(process.Endpoint, map, world.WarmDomains, connections, options.WarmUp, options.Duration);
-                    var cpuPercent = (process.CpuTime() - cpu).TotalSeconds / wall.Elapsed.TotalSeconds * 100;
-                    rows.Add((server, map, result, cpuPercent));
-                    Console.WriteLine($"  {server} {map} {connections} connections: {result.Throughput:0} lookups/s");
-                }
+                (".NET client (in the benchmark process)", (process, map, connections) => SocketmapLoad.RunAsync(process.Endpoint, map, world.WarmDomains, connections, options.WarmUp, options.Duration)),
+            };
+            if (options.CClient is { } program)
+            {
+                var keys = Path.Combine(directory, "warm-keys.txt");
+                await File.WriteAllLinesAsync(keys, world.WarmDomains);
+                clients.Add(("C client (bench/socketmap-load.c, one epoll thread)", (process, map, connections) => SocketmapLoad.RunProgramAsync(program, process.Endpoint, map, keys, connections, options.WarmUp, options.Duration)));
             }
 
-            PrintLoadTable(rows, options);
+            foreach (var (client, load) in clients)
+            {
+                var rows = new List<(string Server, string Map, LoadResult Result, double CpuPercent)>();
+                foreach (var connections in options.Connections)
+                {
+                    foreach (var (server, map, process) in targets)
+                    {
+                        var cpu = process.CpuTime();
+                        var wall = Stopwatch.StartNew();
+                        var result = await load(process, map, connections);
+                        var cpuPercent = (process.CpuTime() - cpu).TotalSeconds / wall.Elapsed.TotalSeconds * 100;
+                        rows.Add((server, map, result, cpuPercent));
+                        Console.WriteLine($"  {client}: {server} {map} {connections} connections: {result.Throughput:0} lookups/s");
+                    }
+                }
+
+                PrintLoadTable(client, rows, options);
+            }
             var storms = new List<(string Server, StormResult Result)>();
             var half = world.StormDomains.Count / 2;
             storms.Add(("linksecure policy-server", await StormAsync(ours, world, world.StormDomains.Take(half).ToList(), options.StormConnections)));
@@ -177,10 +192,24 @@ public static class SocketmapComparison
             answers[shape] = answers.TryGetValue(shape, out var n) ? n + 1 : 1;
         }
 
-        Console.WriteLine($"Warm-up {server} map {map}: " + string.Join("; ", answers.Select(a => a.Value + " x '" + a.Key + "'")));
+        Console.WriteLine($"Warm-up {server} map {map}: " + string.Join("; ", answers.Select(a => a.Value + " x '" + a.Key + "'")) + $"; resident memory after it {ResidentKilobytes(process.Id) / 1024.0:0.0} MB");
         if (answers.Keys.Any(a => !a.StartsWith("OK ", StringComparison.Ordinal)))
         {
             Console.WriteLine("  (not every domain answered OK: the figures below are not all policy answers)\n" + process.Output);
+        }
+    }
+
+    /// <summary>The resident set size of a process (VmRSS of /proc/PID/status), in kB; 0 when unknown.</summary>
+    private static long ResidentKilobytes(int processId)
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/" + processId.ToString(CultureInfo.InvariantCulture) + "/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Substring(6).Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
@@ -226,10 +255,10 @@ public static class SocketmapComparison
         }
     }
 
-    private static void PrintLoadTable(List<(string Server, string Map, LoadResult Result, double CpuPercent)> rows, Options options)
+    private static void PrintLoadTable(string client, List<(string Server, string Map, LoadResult Result, double CpuPercent)> rows, Options options)
     {
         Console.WriteLine();
-        Console.WriteLine($"Warm cache, {options.Domains} domains, persistent connections, one request outstanding per connection, {options.WarmUp.TotalSeconds:0} s warm-up then {options.Duration.TotalSeconds:0} s measured:");
+        Console.WriteLine($"{client}. Warm cache, {options.Domains} domains, persistent connections, one request outstanding per connection, {options.WarmUp.TotalSeconds:0} s warm-up then {options.Duration.TotalSeconds:0} s measured:");
         Console.WriteLine();
         Console.WriteLine("| Server | Map | Connections | Lookups/s | Mean (ms) | P50 (ms) | P99 (ms) | Max (ms) | Server CPU |");
         Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -298,6 +327,8 @@ public static class SocketmapComparison
 
         public string? Constant { get; private set; }
 
+        public string? CClient { get; private set; }
+
         public static Options Parse(string[] args)
         {
             var options = new Options();
@@ -317,6 +348,7 @@ public static class SocketmapComparison
                     case "--https": options.Https = IPAddress.Parse(Value()); break;
                     case "--no-peer": options.NoPeer = true; break;
                     case "--constant": options.Constant = Value(); break;
+                    case "--c-client": options.CClient = Value(); break;
                     default: throw new ArgumentException("Unknown option " + args[i]);
                 }
             }

@@ -25,8 +25,13 @@ internal sealed class PolicyServer : IAsyncDisposable
     private readonly TextWriter log;
     private readonly bool logLookups;
     private readonly int maxRequestLength;
+    private readonly int maxConnections;
+    private int activeConnections;
     /// <summary>The stack of a connection's thread: the request path is shallow.</summary>
     private const int ConnectionStackSize = 256 * 1024;
+
+    /// <summary>The default bound on concurrent connections: ten times Postfix's default_process_limit.</summary>
+    public const int DefaultMaxConnections = 1000;
 
     /// <summary>The reply buffer's initial size; grows for longer replies or many pipelined ones.</summary>
     private const int OutputBufferSize = 4096;
@@ -41,8 +46,16 @@ internal sealed class PolicyServer : IAsyncDisposable
     /// <param name="log">Where errors and, with <paramref name="logLookups"/>, one line per lookup go.</param>
     /// <param name="logLookups">Whether to log every lookup.</param>
     /// <param name="maxRequestLength">The largest request payload; a longer declared length closes the connection.</param>
-    public PolicyServer(ISocketmapResponder responder, TextWriter log, bool logLookups = false, int maxRequestLength = NetstringDecoder.DefaultMaxLength)
+    /// <param name="maxConnections">The most connections served at once (one thread each); a connection beyond it is
+    /// closed at once without a reply, so a flood of connections cannot exhaust threads.</param>
+    public PolicyServer(ISocketmapResponder responder, TextWriter log, bool logLookups = false, int maxRequestLength = NetstringDecoder.DefaultMaxLength, int maxConnections = DefaultMaxConnections)
     {
+        if (maxConnections < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxConnections), maxConnections, "At least one connection.");
+        }
+
+        this.maxConnections = maxConnections;
         this.responder = responder ?? throw new ArgumentNullException(nameof(responder));
         this.log = log ?? throw new ArgumentNullException(nameof(log));
         this.logLookups = logLookups;
@@ -217,6 +230,14 @@ internal sealed class PolicyServer : IAsyncDisposable
     /// </summary>
     private Task ServeAsync(Socket socket)
     {
+        if (Interlocked.Increment(ref activeConnections) > maxConnections)
+        {
+            Interlocked.Decrement(ref activeConnections);
+            Counters.CountRefusedConnection();
+            socket.Dispose();
+            return Task.CompletedTask;
+        }
+
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(
             () =>
@@ -224,12 +245,14 @@ internal sealed class PolicyServer : IAsyncDisposable
                 try
                 {
                     Serve(socket);
+                    Interlocked.Decrement(ref activeConnections);
                     ended.TrySetResult();
                 }
 #pragma warning disable CA1031 // Handed to the listener, which logs it and keeps serving the other connections.
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    Interlocked.Decrement(ref activeConnections);
                     ended.TrySetException(ex);
                 }
             },

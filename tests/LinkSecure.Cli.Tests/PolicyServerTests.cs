@@ -169,6 +169,31 @@ public class PolicyServerTests
     }
 
     [Fact]
+    public async Task Connections_BeyondTheLimit_ClosedAtOnceWhileTheOthersAreServed()
+    {
+        // Arrange: two connections served (each has answered), a third beyond the limit of two.
+        await using var harness = new PolicyServerHarness(maxConnections: 2);
+        using var first = await harness.ConnectAsync();
+        using var second = await harness.ConnectAsync();
+        var firstReply = await first.LookupAsync("linksecure dane.example");
+        var secondReply = await second.LookupAsync("linksecure dane.example");
+
+        // Act
+        using var third = await harness.ConnectAsync();
+        await third.SendAsync(Netstring.Encode("linksecure dane.example"));
+        var thirdReply = await third.ReadReplyAsync();
+        var firstAgain = await first.LookupAsync("postfix plain.example");
+
+        // Assert
+        Assert.Equal("OK dane-only", firstReply);
+        Assert.Equal("OK dane-only", secondReply);
+        Assert.Null(thirdReply);
+        Assert.Equal("NOTFOUND ", firstAgain);
+        Assert.Equal(1, harness.Server.Counters.RefusedConnections);
+        Assert.Equal(2, harness.Server.Counters.Connections);
+    }
+
+    [Fact]
     public async Task LogLookups_OneLinePerLookup()
     {
         // Arrange

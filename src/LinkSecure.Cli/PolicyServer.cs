@@ -288,6 +288,13 @@ internal sealed class PolicyServer : IAsyncDisposable
                         var name = map.Get(space < 0 ? request : request.Slice(0, space));
                         var key = space < 0 ? string.Empty : Encoding.UTF8.GetString(request.Slice(space + 1));
                         var answer = AnswerAsync(name, key, aborting.Token);
+                        if (!answer.IsCompletedSuccessfully)
+                        {
+                            // A miss: the replies before it go out now, then this thread waits for the resolution.
+                            Send(socket, output, pending);
+                            pending = 0;
+                        }
+
                         var reply = answer.IsCompletedSuccessfully ? answer.Result : answer.AsTask().GetAwaiter().GetResult();
                         var encoded = reply.Encoded;
                         if (output.Length - pending < encoded.Length)

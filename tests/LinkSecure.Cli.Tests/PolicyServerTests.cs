@@ -73,6 +73,25 @@ public class PolicyServerTests
         Assert.Equal(5, harness.Server.Counters.Lookups);
     }
 
+    [Fact]
+    public async Task Lookup_PipelinedBeforeAMiss_EarlierRepliesSentWhileTheMissResolves()
+    {
+        // Arrange
+        await using var harness = new PolicyServerHarness();
+        using var client = await harness.ConnectAsync();
+
+        // Act: a cached answer and a slow one in one write; the first reply is read before the slow one is released.
+        await client.SendAsync(Encoding.UTF8.GetString(Netstring.Encode("linksecure dane.example")) + Encoding.UTF8.GetString(Netstring.Encode("postfix slow.example")));
+        await harness.Responder.SlowStarted.Task.WaitAsync(harness.Token);
+        var first = await client.ReadReplyAsync();
+        harness.Responder.Release();
+        var second = await client.ReadReplyAsync();
+
+        // Assert
+        Assert.Equal("OK dane-only", first);
+        Assert.Equal("OK secure", second);
+    }
+
     [Theory]
     [InlineData("nosuch good-enforce.example", "PERM unknown map")]
     [InlineData("Postfix good-enforce.example", "PERM unknown map")]

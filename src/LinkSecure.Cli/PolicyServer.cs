@@ -270,6 +270,7 @@ internal sealed class PolicyServer : IAsyncDisposable
         Counters.CountConnection();
         using (socket)
         using (stopping.Token.Register(static s => StopReceiving((Socket)s!), socket))
+        using (aborting.Token.Register(static s => ((Socket)s!).Dispose(), socket))
         {
             socket.NoDelay = true;
             var decoder = new NetstringDecoder(maxRequestLength);
@@ -358,8 +359,8 @@ internal sealed class PolicyServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stopping: a connection blocked in a receive sees the end of the stream and ends; a reply being written is
-    /// still sent.</summary>
+    /// <summary>Stopping: a connection blocked in a receive sees the end of the stream and ends (Linux); a reply being
+    /// written is still sent. Where a platform does not wake the receive, the end of the grace period closes the socket.</summary>
     private static void StopReceiving(Socket socket)
     {
         try

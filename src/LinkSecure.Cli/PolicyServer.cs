@@ -25,6 +25,17 @@ internal sealed class PolicyServer : IAsyncDisposable
     private readonly TextWriter log;
     private readonly bool logLookups;
     private readonly int maxRequestLength;
+    private readonly int maxConnections;
+    private int activeConnections;
+    /// <summary>The stack of a connection's thread: the request path is shallow.</summary>
+    private const int ConnectionStackSize = 256 * 1024;
+
+    /// <summary>The default bound on concurrent connections: ten times Postfix's default_process_limit.</summary>
+    public const int DefaultMaxConnections = 1000;
+
+    /// <summary>The reply buffer's initial size; grows for longer replies or many pipelined ones.</summary>
+    private const int OutputBufferSize = 4096;
+
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource aborting = new();
     private readonly List<PolicyServerListener> listeners = new();
@@ -35,8 +46,16 @@ internal sealed class PolicyServer : IAsyncDisposable
     /// <param name="log">Where errors and, with <paramref name="logLookups"/>, one line per lookup go.</param>
     /// <param name="logLookups">Whether to log every lookup.</param>
     /// <param name="maxRequestLength">The largest request payload; a longer declared length closes the connection.</param>
-    public PolicyServer(ISocketmapResponder responder, TextWriter log, bool logLookups = false, int maxRequestLength = NetstringDecoder.DefaultMaxLength)
+    /// <param name="maxConnections">The most connections served at once (one thread each); a connection beyond it is
+    /// closed at once without a reply, so a flood of connections cannot exhaust threads.</param>
+    public PolicyServer(ISocketmapResponder responder, TextWriter log, bool logLookups = false, int maxRequestLength = NetstringDecoder.DefaultMaxLength, int maxConnections = DefaultMaxConnections)
     {
+        if (maxConnections < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxConnections), maxConnections, "At least one connection.");
+        }
+
+        this.maxConnections = maxConnections;
         this.responder = responder ?? throw new ArgumentNullException(nameof(responder));
         this.log = log ?? throw new ArgumentNullException(nameof(log));
         this.logLookups = logLookups;
@@ -120,47 +139,74 @@ internal sealed class PolicyServer : IAsyncDisposable
         aborting.Dispose();
     }
 
-    /// <summary>Answers one request payload, <c>NAME SP KEY</c> split at the first space.</summary>
-    internal async ValueTask<SocketmapReply> AnswerAsync(string request, CancellationToken cancellationToken)
+    /// <summary>Answers one request, <c>NAME SP KEY</c> already split at the first space. A cached answer completes
+    /// synchronously; only a responder that must resolve (a miss) or fails takes the asynchronous path.</summary>
+    internal ValueTask<SocketmapReply> AnswerAsync(string name, string key, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = logLookups ? Stopwatch.GetTimestamp() : 0;
         Counters.CountLookup();
-        var space = request.IndexOf(' ', StringComparison.Ordinal);
-        var name = space < 0 ? request : request.Substring(0, space);
-        var key = space < 0 ? string.Empty : request.Substring(space + 1);
-        SocketmapReply reply;
         if (!responder.ServesMap(name))
         {
-            reply = SocketmapReply.Perm("unknown map");
-        }
-        else if (key.Length == 0)
-        {
-            reply = SocketmapReply.Perm("empty key");
-        }
-        else
-        {
-            try
-            {
-                reply = await responder.AnswerAsync(name, key, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-#pragma warning disable CA1031 // A responder fault answers TEMP (Postfix defers) and must not end the connection.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                await log.WriteLineAsync($"linksecure policy-server: lookup {Printable(name)} {Printable(key)} failed: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
-                reply = SocketmapReply.Temp("lookup failed");
-            }
+            return new ValueTask<SocketmapReply>(Finish(name, key, SocketmapReply.Perm("unknown map"), started));
         }
 
+        if (key.Length == 0)
+        {
+            return new ValueTask<SocketmapReply>(Finish(name, key, SocketmapReply.Perm("empty key"), started));
+        }
+
+        ValueTask<SocketmapReply> answer;
+        try
+        {
+            answer = responder.AnswerAsync(name, key, cancellationToken);
+        }
+#pragma warning disable CA1031 // A responder fault answers TEMP (Postfix defers) and must not end the connection.
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            return new ValueTask<SocketmapReply>(Finish(name, key, Failed(name, key, ex), started));
+        }
+
+        return answer.IsCompletedSuccessfully
+            ? new ValueTask<SocketmapReply>(Finish(name, key, answer.Result, started))
+            : AwaitAnswerAsync(name, key, answer, started, cancellationToken);
+    }
+
+    private async ValueTask<SocketmapReply> AwaitAnswerAsync(string name, string key, ValueTask<SocketmapReply> answer, long started, CancellationToken cancellationToken)
+    {
+        SocketmapReply reply;
+        try
+        {
+            reply = await answer.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A responder fault answers TEMP (Postfix defers) and must not end the connection.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            reply = Failed(name, key, ex);
+        }
+
+        return Finish(name, key, reply, started);
+    }
+
+    private SocketmapReply Failed(string name, string key, Exception ex)
+    {
+        log.WriteLine($"linksecure policy-server: lookup {Printable(name)} {Printable(key)} failed: {ex.GetType().Name}: {ex.Message}");
+        return SocketmapReply.Temp("lookup failed");
+    }
+
+    /// <summary>Counts the reply and, with lookup logging on (debug), writes its line; nothing else when it is off.</summary>
+    private SocketmapReply Finish(string name, string key, SocketmapReply reply, long started)
+    {
         Counters.CountReply(reply);
         if (logLookups)
         {
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"linksecure policy-server: {Printable(name)} {Printable(key)} -> {reply.Text} ({ms:0.###} ms)")).ConfigureAwait(false);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"linksecure policy-server: {Printable(name)} {Printable(key)} -> {reply.Text} ({ms:0.###} ms)"));
         }
 
         return reply;
@@ -177,48 +223,98 @@ internal sealed class PolicyServer : IAsyncDisposable
         return new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray());
     }
 
-    private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves one connection on a thread of its own with blocking socket calls: a request costs one receive and one send
+    /// and no thread-pool hand-off (Postfix keeps one connection per smtp process, so there are tens to a few hundred,
+    /// not thousands). Every complete request of one read is answered in order and the replies go out in one send.
+    /// </summary>
+    private Task ServeAsync(Socket socket)
     {
-        while (!data.IsEmpty)
+        if (Interlocked.Increment(ref activeConnections) > maxConnections)
         {
-            var sent = await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            data = data.Slice(sent);
+            Interlocked.Decrement(ref activeConnections);
+            Counters.CountRefusedConnection();
+            socket.Dispose();
+            return Task.CompletedTask;
         }
+
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    Serve(socket);
+                    Interlocked.Decrement(ref activeConnections);
+                    ended.TrySetResult();
+                }
+#pragma warning disable CA1031 // Handed to the listener, which logs it and keeps serving the other connections.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Interlocked.Decrement(ref activeConnections);
+                    ended.TrySetException(ex);
+                }
+            },
+            ConnectionStackSize)
+        {
+            IsBackground = true,
+            Name = "policy-server connection",
+        };
+        thread.Start();
+        return ended.Task;
     }
 
-    private async Task ServeAsync(Socket socket)
+    private void Serve(Socket socket)
     {
         Counters.CountConnection();
         using (socket)
+        using (stopping.Token.Register(static s => StopReceiving((Socket)s!), socket))
+        using (aborting.Token.Register(static s => ((Socket)s!).Dispose(), socket))
         {
             socket.NoDelay = true;
             var decoder = new NetstringDecoder(maxRequestLength);
-            var output = new byte[512];
+            var output = new byte[OutputBufferSize];
+            var map = new MapNameCache();
             try
             {
                 while (true)
                 {
+                    var pending = 0;
                     NetstringStatus status;
                     while ((status = decoder.TryRead(out var payload)) == NetstringStatus.Complete)
                     {
-                        var reply = await AnswerAsync(Encoding.UTF8.GetString(payload.Span), aborting.Token).ConfigureAwait(false);
-                        var needed = Netstring.GetEncodedLength(reply.Text);
-                        if (output.Length < needed)
+                        var request = payload.Span;
+                        var space = request.IndexOf((byte)' ');
+                        var name = map.Get(space < 0 ? request : request.Slice(0, space));
+                        var key = space < 0 ? string.Empty : Encoding.UTF8.GetString(request.Slice(space + 1));
+                        var answer = AnswerAsync(name, key, aborting.Token);
+                        if (!answer.IsCompletedSuccessfully)
                         {
-                            output = new byte[Math.Max(needed, output.Length * 2)];
+                            // A miss: the replies before it go out now, then this thread waits for the resolution.
+                            Send(socket, output, pending);
+                            pending = 0;
                         }
 
-                        var length = Netstring.Encode(reply.Text, output, 0);
-                        await SendAsync(socket, output.AsMemory(0, length), aborting.Token).ConfigureAwait(false);
+                        var reply = answer.IsCompletedSuccessfully ? answer.Result : answer.AsTask().GetAwaiter().GetResult();
+                        var encoded = reply.Encoded;
+                        if (output.Length - pending < encoded.Length)
+                        {
+                            Array.Resize(ref output, Math.Max(pending + encoded.Length, output.Length * 2));
+                        }
+
+                        encoded.CopyTo(output.AsSpan(pending));
+                        pending += encoded.Length;
                     }
 
+                    Send(socket, output, pending);
                     if (status == NetstringStatus.Invalid)
                     {
                         // A netstring stream cannot be resynchronised: no reply, close (socketmap_table(5) has no error frame).
                         Counters.CountProtocolError();
                         if (logLookups)
                         {
-                            await log.WriteLineAsync($"linksecure policy-server: {socket.RemoteEndPoint}: malformed netstring ({decoder.Error}), connection closed.").ConfigureAwait(false);
+                            log.WriteLine($"linksecure policy-server: {socket.RemoteEndPoint}: malformed netstring ({decoder.Error}), connection closed.");
                         }
 
                         socket.Shutdown(SocketShutdown.Send);
@@ -230,7 +326,7 @@ internal sealed class PolicyServer : IAsyncDisposable
                         return;
                     }
 
-                    var read = await socket.ReceiveAsync(decoder.GetReadBuffer(), SocketFlags.None, stopping.Token).ConfigureAwait(false);
+                    var read = socket.Receive(decoder.GetReadBuffer().Span, SocketFlags.None);
                     if (read == 0)
                     {
                         return;
@@ -241,7 +337,7 @@ internal sealed class PolicyServer : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                // Stopping: idle, or the grace period ran out.
+                // The grace period ran out while an answer was outstanding.
             }
             catch (SocketException)
             {
@@ -251,6 +347,51 @@ internal sealed class PolicyServer : IAsyncDisposable
             {
                 // Closed while stopping.
             }
+        }
+    }
+
+    private static void Send(Socket socket, byte[] data, int length)
+    {
+        var sent = 0;
+        while (sent < length)
+        {
+            sent += socket.Send(data, sent, length - sent, SocketFlags.None);
+        }
+    }
+
+    /// <summary>Stopping: a connection blocked in a receive sees the end of the stream and ends (Linux); a reply being
+    /// written is still sent. Where a platform does not wake the receive, the end of the grace period closes the socket.</summary>
+    private static void StopReceiving(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (SocketException)
+        {
+            // Already gone.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    /// <summary>The map name of a connection's previous request (Postfix asks one map per connection), decoded once.</summary>
+    private sealed class MapNameCache
+    {
+        private byte[] bytes = Array.Empty<byte>();
+        private string name = string.Empty;
+
+        public string Get(ReadOnlySpan<byte> text)
+        {
+            if (!text.SequenceEqual(bytes))
+            {
+                bytes = text.ToArray();
+                name = Encoding.UTF8.GetString(text);
+            }
+
+            return name;
         }
     }
 }

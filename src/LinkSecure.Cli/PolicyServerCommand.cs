@@ -46,7 +46,7 @@ internal sealed class PolicyServerCommand
 
     private readonly Option<string?> metrics = new("--metrics")
     {
-        Description = "Serve counters (lookups, hits, misses, failures, connections, protocol_errors) as text at http://IP:PORT/metrics. Loopback only unless --allow-remote.",
+        Description = "Serve counters (lookups, hits, misses, failures, connections, protocol_errors, refused_connections) as text at http://IP:PORT/metrics. Loopback only unless --allow-remote.",
     };
 
     private readonly Option<bool> logLookups = new("--log-lookups")

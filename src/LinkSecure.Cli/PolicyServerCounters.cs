@@ -19,6 +19,7 @@ internal sealed class PolicyServerCounters
     private long failures;
     private long connections;
     private long protocolErrors;
+    private long refusedConnections;
 
     /// <summary>Gets the number of well-formed requests answered or being answered.</summary>
     public long Lookups => Interlocked.Read(ref lookups);
@@ -37,6 +38,11 @@ internal sealed class PolicyServerCounters
 
     /// <summary>Gets the number of connections closed for a malformed netstring.</summary>
     public long ProtocolErrors => Interlocked.Read(ref protocolErrors);
+
+    /// <summary>Gets the number of connections closed at once because the connection limit was reached.</summary>
+    public long RefusedConnections => Interlocked.Read(ref refusedConnections);
+
+    public void CountRefusedConnection() => Interlocked.Increment(ref refusedConnections);
 
     public void CountLookup() => Interlocked.Increment(ref lookups);
 
@@ -72,6 +78,7 @@ internal sealed class PolicyServerCounters
         Line(text, "failures", Failures);
         Line(text, "connections", Connections);
         Line(text, "protocol_errors", ProtocolErrors);
+        Line(text, "refused_connections", RefusedConnections);
         return text.ToString();
     }
 

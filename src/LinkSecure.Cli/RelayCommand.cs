@@ -74,12 +74,36 @@ internal sealed class RelayCommand
         DefaultValueFactory = _ => "/var/lib/postfix-linksecure",
     };
 
+    private readonly Option<string[]> returnHosts = new("--return-host")
+    {
+        Description = "Exchange server (host name or IP address) the relay returns the organisation's own mail to: its DSNs, which go to the envelope sender (repeatable, tried in order). Needs --return-cert-name.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<string[]> returnCertNames = new("--return-cert-name")
+    {
+        Description = "A name on the Exchange servers' certificate (*.x for any name under x) that the return route requires over TLS (repeatable).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<string[]> returnDomains = new("--return-domain")
+    {
+        Description = "The organisation's domain that takes the return route (repeatable; *.x for its subdomains). Default: the configuration's internalDomains.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<int> returnPort = new("--return-port")
+    {
+        Description = "The SMTP port of --return-host.",
+        DefaultValueFactory = _ => 25,
+    };
+
     public Command Build()
     {
         var relay = new Command("relay", "The Postfix relay that delivers with validated DANE and MTA-STS (docs/relay.md).");
-        var config = new Command("config", "Write main.cf and master.cf of a private Postfix instance that relays mail from the named Exchange servers only, with the TLS policy of each destination from 'linksecure policy-server'. The queue lifetime is the configuration's defer.maxDeferMinutes.\n\nExit codes: 0 written; 2 usage error (an empty or open --exchange list, a missing certificate, a bad value).");
+        var config = new Command("config", "Write main.cf and master.cf of a private Postfix instance that relays mail from the named Exchange servers only, with the TLS policy of each destination from 'linksecure policy-server'. The queue lifetime is the configuration's defer.maxDeferMinutes. With --return-host, the organisation's own domains (the relay's DSNs) go back to the Exchange servers over TLS against their certificate's names.\n\nExit codes: 0 written; 2 usage error (an empty or open --exchange list, a missing certificate, a bad value).");
         config.Options.Add(common.Config);
-        foreach (var option in new Option[] { output, listen, hostname, exchange, fingerprints, certificate, key, socketmap, queueDirectory, dataDirectory })
+        foreach (var option in new Option[] { output, listen, hostname, exchange, fingerprints, certificate, key, socketmap, queueDirectory, dataDirectory, returnHosts, returnCertNames, returnDomains, returnPort })
         {
             config.Options.Add(option);
         }
@@ -113,6 +137,10 @@ internal sealed class RelayCommand
         return (address, port);
     }
 
+    /// <summary>The configuration's internalDomains, when a return host is given without --return-domain.</summary>
+    private string[] ReturnDomainsFromSettings(ParseResult result, Core.Configuration.LinkSecureSettings settings) =>
+        result.GetValue(returnHosts) is { Length: > 0 } ? settings.InternalDomains.ToArray() : Array.Empty<string>();
+
     private int Run(ParseResult result)
     {
         var settings = common.LoadSettings(result);
@@ -139,6 +167,10 @@ internal sealed class RelayCommand
             SocketmapEndpoint = result.GetValue(socketmap)!,
             QueueDirectory = result.GetValue(queueDirectory)!,
             DataDirectory = result.GetValue(dataDirectory)!,
+            ReturnHosts = result.GetValue(returnHosts) ?? Array.Empty<string>(),
+            ReturnCertificateNames = result.GetValue(returnCertNames) ?? Array.Empty<string>(),
+            ReturnDomains = result.GetValue(returnDomains) is { Length: > 0 } domains ? domains : ReturnDomainsFromSettings(result, settings),
+            ReturnPort = result.GetValue(returnPort),
         };
         var problems = PostfixRelayConfig.Validate(options);
         if (problems.Count > 0)
@@ -170,6 +202,11 @@ internal sealed class RelayCommand
 
         var queue = PostfixRelayConfig.PostfixMinutes(settings.Defer.MaxDefer);
         Console.WriteLine($"Relay {options.Hostname} on {result.GetValue(listen)} for {string.Join(", ", options.ExchangeClients)}{(options.ClientCertificateFingerprints.Count > 0 ? " and " + options.ClientCertificateFingerprints.Count.ToString(CultureInfo.InvariantCulture) + " client certificate(s)" : string.Empty)}; policy {options.SocketmapEndpoint}:{options.SocketmapName}; queue lifetime {queue}.");
+        if (options.ReturnHosts.Count > 0)
+        {
+            Console.WriteLine($"Mail for {string.Join(", ", options.ReturnDomains)} (the relay's DSNs) returns to {string.Join(", ", options.ReturnHosts)} port {options.ReturnPort.ToString(CultureInfo.InvariantCulture)} over TLS, certificate valid for {string.Join(", ", options.ReturnCertificateNames)}.");
+        }
+
         Console.WriteLine($"Check it with: postconf -c {directory.FullName} -n && postfix -c {directory.FullName} check");
         return ExitCodes.Ok;
     }

@@ -36,7 +36,7 @@ public class PolicyServerMetricsTests
         // Assert
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: text/plain", response, StringComparison.Ordinal);
-        Assert.EndsWith("\r\n\r\nlookups 5\nhits 2\nmisses 1\nfailures 2\nconnections 2\nprotocol_errors 1\n", response, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nlookups 5\nhits 2\nmisses 1\nfailures 2\nconnections 2\nprotocol_errors 1\nrefused_connections 0\n", response, StringComparison.Ordinal);
     }
 
     [Theory]

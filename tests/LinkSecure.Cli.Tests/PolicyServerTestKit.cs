@@ -150,10 +150,10 @@ internal sealed class PolicyServerHarness : IAsyncDisposable
 {
     private readonly CancellationTokenSource timeout = new(TimeSpan.FromSeconds(60));
 
-    public PolicyServerHarness(bool metrics = false, bool logLookups = false)
+    public PolicyServerHarness(bool metrics = false, bool logLookups = false, int maxConnections = PolicyServer.DefaultMaxConnections)
     {
         Log = TextWriter.Synchronized(logText);
-        Server = new PolicyServer(Responder, Log, logLookups);
+        Server = new PolicyServer(Responder, Log, logLookups, maxConnections: maxConnections);
         Server.Start(new[] { new IPEndPoint(IPAddress.Loopback, 0) }, metrics ? new IPEndPoint(IPAddress.Loopback, 0) : null);
     }
 

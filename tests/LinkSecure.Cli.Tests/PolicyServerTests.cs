@@ -73,6 +73,25 @@ public class PolicyServerTests
         Assert.Equal(5, harness.Server.Counters.Lookups);
     }
 
+    [Fact]
+    public async Task Lookup_PipelinedBeforeAMiss_EarlierRepliesSentWhileTheMissResolves()
+    {
+        // Arrange
+        await using var harness = new PolicyServerHarness();
+        using var client = await harness.ConnectAsync();
+
+        // Act: a cached answer and a slow one in one write; the first reply is read before the slow one is released.
+        await client.SendAsync(Encoding.UTF8.GetString(Netstring.Encode("linksecure dane.example")) + Encoding.UTF8.GetString(Netstring.Encode("postfix slow.example")));
+        await harness.Responder.SlowStarted.Task.WaitAsync(harness.Token);
+        var first = await client.ReadReplyAsync();
+        harness.Responder.Release();
+        var second = await client.ReadReplyAsync();
+
+        // Assert
+        Assert.Equal("OK dane-only", first);
+        Assert.Equal("OK secure", second);
+    }
+
     [Theory]
     [InlineData("nosuch good-enforce.example", "PERM unknown map")]
     [InlineData("Postfix good-enforce.example", "PERM unknown map")]
@@ -166,6 +185,31 @@ public class PolicyServerTests
         Assert.All(results, wrong => Assert.Equal(0, wrong));
         Assert.Equal(64 * 50, harness.Server.Counters.Lookups);
         Assert.Equal(64, harness.Server.Counters.Connections);
+    }
+
+    [Fact]
+    public async Task Connections_BeyondTheLimit_ClosedAtOnceWhileTheOthersAreServed()
+    {
+        // Arrange: two connections served (each has answered), a third beyond the limit of two.
+        await using var harness = new PolicyServerHarness(maxConnections: 2);
+        using var first = await harness.ConnectAsync();
+        using var second = await harness.ConnectAsync();
+        var firstReply = await first.LookupAsync("linksecure dane.example");
+        var secondReply = await second.LookupAsync("linksecure dane.example");
+
+        // Act
+        using var third = await harness.ConnectAsync();
+        await third.SendAsync(Netstring.Encode("linksecure dane.example"));
+        var thirdReply = await third.ReadReplyAsync();
+        var firstAgain = await first.LookupAsync("postfix plain.example");
+
+        // Assert
+        Assert.Equal("OK dane-only", firstReply);
+        Assert.Equal("OK dane-only", secondReply);
+        Assert.Null(thirdReply);
+        Assert.Equal("NOTFOUND ", firstAgain);
+        Assert.Equal(1, harness.Server.Counters.RefusedConnections);
+        Assert.Equal(2, harness.Server.Counters.Connections);
     }
 
     [Fact]

@@ -155,4 +155,49 @@ public sealed class RelayCommandTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("'abcd' is not a SHA-256 fingerprint", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Config_ReturnHost_OrganisationDomainsFromInternalDomainsReturnToExchange()
+    {
+        // Arrange
+        var config = Path.Combine(directory, "LinkSecure.config.json");
+        await File.WriteAllTextAsync(config, """{ "internalDomains": ["contoso.example", "*.contoso.example"] }""");
+
+        // Act
+        var result = await RunAsync("--config", config, "--exchange", "192.0.2.10", "--return-host", "exch1.contoso.example", "--return-cert-name", "mail.contoso.example");
+
+        // Assert
+        Assert.Equal(0, result.ExitCode);
+        var main = await File.ReadAllTextAsync(Path.Combine(Out, "main.cf"));
+        var master = await File.ReadAllTextAsync(Path.Combine(Out, "master.cf"));
+        Assert.Contains("\ntransport_maps = inline:{ { contoso.example = linksecure-return:[exch1.contoso.example]:25 }, { .contoso.example = linksecure-return:[exch1.contoso.example]:25 } }\n", main, StringComparison.Ordinal);
+        Assert.Contains("\n        -o smtp_tls_secure_cert_match=mail.contoso.example\n", master, StringComparison.Ordinal);
+        Assert.Contains("returns to exch1.contoso.example port 25 over TLS", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_ReturnDomainGiven_OverridesInternalDomainsAndPort()
+    {
+        // Act
+        var result = await RunAsync("--exchange", "192.0.2.10", "--return-host", "192.0.2.7", "--return-port", "2525", "--return-cert-name", "*.contoso.example", "--return-domain", "contoso.example");
+
+        // Assert
+        Assert.Equal(0, result.ExitCode);
+        var main = await File.ReadAllTextAsync(Path.Combine(Out, "main.cf"));
+        Assert.Contains("\ntransport_maps = inline:{ { contoso.example = linksecure-return:[192.0.2.7]:2525 } }\n", main, StringComparison.Ordinal);
+        Assert.Contains("smtp_tls_secure_cert_match=.contoso.example\n", await File.ReadAllTextAsync(Path.Combine(Out, "master.cf")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_ReturnHostWithoutCertNameOrDomains_UsageErrorAndNothingWritten()
+    {
+        // Act: no --return-cert-name, and no --return-domain nor internalDomains.
+        var result = await RunAsync("--exchange", "192.0.2.10", "--return-host", "exch1.contoso.example");
+
+        // Assert
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("the name on the Exchange servers' certificate", result.Error, StringComparison.Ordinal);
+        Assert.Contains("the organisation's domains", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Out));
+    }
 }

@@ -102,6 +102,34 @@ public sealed class RelayEndToEndTests : IClassFixture<RelayEndToEndFixture>
         AssertNothingInPlaintext();
     }
 
+    [Fact]
+    public async Task PermanentFailure_OrganisationSender_DsnReturnsToExchangeOverTheReturnRoute()
+    {
+        // Arrange: the organisation's public MX (mx-d) presents a certificate not valid for its domain, so the strict
+        // map's "secure" would defer the DSN; the return route sends it to the Exchange server, checked against the
+        // Exchange certificate's name (mail.org) instead.
+        var marker = Marker();
+        var sender = "ann-" + marker + "@org." + RelayEndToEndFixture.Zone;
+        var recipient = RelayEndToEndFixture.UnknownUserPrefix + marker + "@dane-good." + RelayEndToEndFixture.Zone;
+        using var timeout = new CancellationTokenSource(Bound);
+
+        // Act
+        await relay.SubmitAsync(sender, recipient, marker, timeout.Token);
+        var dsn = await DeliveredAsync("exchange-org", recipient, timeout.Token);
+        var line = await StatusLineAsync(sender, timeout.Token);
+
+        // Assert: RFC 3464 — the DSN to the envelope sender, over TLS, by the return transport, the server verified.
+        Assert.True(dsn.OverTls, "the organisation's Exchange received the DSN without TLS");
+        Assert.Equal("<>", dsn.Sender.Split(' ')[0]);
+        Assert.Contains("<" + sender + ">", dsn.Recipients);
+        Assert.Contains("Final-Recipient: rfc822; " + recipient, dsn.Data, StringComparison.Ordinal);
+        Assert.Contains("status=sent", line, StringComparison.Ordinal);
+        Assert.Contains("relay=exch1.org." + RelayEndToEndFixture.Zone, line, StringComparison.Ordinal);
+        Assert.Contains("Verified TLS connection established to exch1.org." + RelayEndToEndFixture.Zone, relay.MailLog(), StringComparison.Ordinal);
+        Assert.DoesNotContain(relay.Exchangers["mx-d"].Messages, m => m.Data.Contains(marker, StringComparison.Ordinal));
+        AssertNothingInPlaintext();
+    }
+
     private static string Marker() => Guid.NewGuid().ToString("N");
 
     private async Task<ReceivedSmtpMessage> DeliveredAsync(string exchanger, string marker, CancellationToken cancellationToken)

@@ -21,12 +21,14 @@ public static class SocketmapComparison
 {
     private const string Unshare = "/usr/bin/unshare";
     private const string PeerDaemon = "/usr/bin/mta-sts-daemon";
+    private const string ConstantServer = "constant-answer C server";
 
     /// <summary>Runs the comparison and prints the tables; returns the exit code.</summary>
     /// <param name="args">Options after <c>socketmap</c>: <c>--cli PATH</c> (linksecure.dll, required), <c>--seconds N</c>
     /// (5), <c>--warmup N</c> (1), <c>--connections 1,16,64</c>, <c>--domains N</c> (100), <c>--storm-domains N</c> (20
     /// per server), <c>--storm-connections N</c> (64), <c>--resolver IP</c> (127.0.0.63), <c>--https IP</c> (127.0.0.64),
-    /// <c>--no-peer</c>.</param>
+    /// <c>--no-peer</c>, <c>--constant PATH</c> (the built bench/socketmap-constant.c, measured as a ceiling), <c>--c-client PATH</c> (the
+    /// built bench/socketmap-load.c: every load run again with that lighter client).</param>
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -46,26 +48,46 @@ public static class SocketmapComparison
                 targets.Add(("mta-sts-daemon", "postfix", peer));
             }
 
+            using var constant = options.Constant is null ? null : await StartConstantAsync(options.Constant);
+            if (constant is not null)
+            {
+                targets.Add((ConstantServer, "postfix", constant));
+            }
+
             foreach (var (server, map, process) in targets)
             {
                 await WarmAsync(server, map, process, world.WarmDomains);
             }
 
-            var rows = new List<(string Server, string Map, LoadResult Result, double CpuPercent)>();
-            foreach (var connections in options.Connections)
+            var clients = new List<(string Name, Func<ServerProcess, string, int, Task<LoadResult>> Load)>
             {
-                foreach (var (server, map, process) in targets)
-                {
-                    var cpu = process.CpuTime();
-                    var wall = Stopwatch.StartNew();
-                    var result = await SocketmapLoad.RunAsync(process.Endpoint, map, world.WarmDomains, connections, options.WarmUp, options.Duration);
-                    var cpuPercent = (process.CpuTime() - cpu).TotalSeconds / wall.Elapsed.TotalSeconds * 100;
-                    rows.Add((server, map, result, cpuPercent));
-                    Console.WriteLine($"  {server} {map} {connections} connections: {result.Throughput:0} lookups/s");
-                }
+                (".NET client (in the benchmark process)", (process, map, connections) => SocketmapLoad.RunAsync(process.Endpoint, map, world.WarmDomains, connections, options.WarmUp, options.Duration)),
+            };
+            if (options.CClient is { } program)
+            {
+                var keys = Path.Combine(directory, "warm-keys.txt");
+                await File.WriteAllLinesAsync(keys, world.WarmDomains);
+                clients.Add(("C client (bench/socketmap-load.c, one epoll thread)", (process, map, connections) => SocketmapLoad.RunProgramAsync(program, process.Endpoint, map, keys, connections, options.WarmUp, options.Duration)));
             }
 
-            PrintLoadTable(rows, options);
+            foreach (var (client, load) in clients)
+            {
+                var rows = new List<(string Server, string Map, LoadResult Result, double CpuPercent)>();
+                foreach (var connections in options.Connections)
+                {
+                    foreach (var (server, map, process) in targets)
+                    {
+                        var cpu = process.CpuTime();
+                        var wall = Stopwatch.StartNew();
+                        var result = await load(process, map, connections);
+                        var cpuPercent = (process.CpuTime() - cpu).TotalSeconds / wall.Elapsed.TotalSeconds * 100;
+                        rows.Add((server, map, result, cpuPercent));
+                        Console.WriteLine($"  {client}: {server} {map} {connections} connections: {result.Throughput:0} lookups/s");
+                    }
+                }
+
+                PrintLoadTable(client, rows, options);
+            }
             var storms = new List<(string Server, StormResult Result)>();
             var half = world.StormDomains.Count / 2;
             storms.Add(("linksecure policy-server", await StormAsync(ours, world, world.StormDomains.Take(half).ToList(), options.StormConnections)));
@@ -87,6 +109,13 @@ public static class SocketmapComparison
             {
             }
         }
+    }
+
+    /// <summary>Starts the constant-answer C server (bench/socketmap-constant.c): the ceiling of this measurement.</summary>
+    private static Task<ServerProcess> StartConstantAsync(string program)
+    {
+        var port = ServerProcess.FreePort();
+        return ServerProcess.StartAsync(program, new[] { port.ToString(CultureInfo.InvariantCulture) }, new Dictionary<string, string>(), new IPEndPoint(IPAddress.Loopback, port));
     }
 
     private static async Task<ServerProcess> StartOursAsync(Options options, BenchWorld world, string directory)
@@ -163,10 +192,24 @@ public static class SocketmapComparison
             answers[shape] = answers.TryGetValue(shape, out var n) ? n + 1 : 1;
         }
 
-        Console.WriteLine($"Warm-up {server} map {map}: " + string.Join("; ", answers.Select(a => a.Value + " x '" + a.Key + "'")));
+        Console.WriteLine($"Warm-up {server} map {map}: " + string.Join("; ", answers.Select(a => a.Value + " x '" + a.Key + "'")) + $"; resident memory after it {ResidentKilobytes(process.Id) / 1024.0:0.0} MB");
         if (answers.Keys.Any(a => !a.StartsWith("OK ", StringComparison.Ordinal)))
         {
             Console.WriteLine("  (not every domain answered OK: the figures below are not all policy answers)\n" + process.Output);
+        }
+    }
+
+    /// <summary>The resident set size of a process (VmRSS of /proc/PID/status), in kB; 0 when unknown.</summary>
+    private static long ResidentKilobytes(int processId)
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/" + processId.ToString(CultureInfo.InvariantCulture) + "/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Substring(6).Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
@@ -212,10 +255,10 @@ public static class SocketmapComparison
         }
     }
 
-    private static void PrintLoadTable(List<(string Server, string Map, LoadResult Result, double CpuPercent)> rows, Options options)
+    private static void PrintLoadTable(string client, List<(string Server, string Map, LoadResult Result, double CpuPercent)> rows, Options options)
     {
         Console.WriteLine();
-        Console.WriteLine($"Warm cache, {options.Domains} domains, persistent connections, one request outstanding per connection, {options.WarmUp.TotalSeconds:0} s warm-up then {options.Duration.TotalSeconds:0} s measured:");
+        Console.WriteLine($"{client}. Warm cache, {options.Domains} domains, persistent connections, one request outstanding per connection, {options.WarmUp.TotalSeconds:0} s warm-up then {options.Duration.TotalSeconds:0} s measured:");
         Console.WriteLine();
         Console.WriteLine("| Server | Map | Connections | Lookups/s | Mean (ms) | P50 (ms) | P99 (ms) | Max (ms) | Server CPU |");
         Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -228,9 +271,19 @@ public static class SocketmapComparison
         if (peerByConnections.Count > 0)
         {
             Console.WriteLine();
-            foreach (var (server, map, r, _) in rows.Where(r => r.Server != "mta-sts-daemon"))
+            foreach (var (server, map, r, _) in rows.Where(r => r.Server is not "mta-sts-daemon" and not ConstantServer))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{server} map {map}, {r.Connections} connections: {r.Throughput / peerByConnections[r.Connections]:0.00}x the peer's lookups/s"));
+            }
+        }
+
+        var ceilingByConnections = rows.Where(r => r.Server == ConstantServer).ToDictionary(r => r.Result.Connections, r => r.Result.Throughput);
+        if (ceilingByConnections.Count > 0)
+        {
+            Console.WriteLine();
+            foreach (var (server, map, r, _) in rows.Where(r => r.Server != ConstantServer))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{server} map {map}, {r.Connections} connections: {r.Throughput / ceilingByConnections[r.Connections] * 100:0}% of the constant-answer ceiling"));
             }
         }
     }
@@ -272,6 +325,10 @@ public static class SocketmapComparison
 
         public bool NoPeer { get; private set; }
 
+        public string? Constant { get; private set; }
+
+        public string? CClient { get; private set; }
+
         public static Options Parse(string[] args)
         {
             var options = new Options();
@@ -290,6 +347,8 @@ public static class SocketmapComparison
                     case "--resolver": options.Resolver = IPAddress.Parse(Value()); break;
                     case "--https": options.Https = IPAddress.Parse(Value()); break;
                     case "--no-peer": options.NoPeer = true; break;
+                    case "--constant": options.Constant = Value(); break;
+                    case "--c-client": options.CClient = Value(); break;
                     default: throw new ArgumentException("Unknown option " + args[i]);
                 }
             }

@@ -112,6 +112,37 @@ public static class SocketmapLoad
             }
         }
     }
+
+    /// <summary>The same load from the C client (bench/socketmap-load.c), a separate process: it prints
+    /// <c>lookups seconds mean p50 p99 max</c> (milliseconds).</summary>
+    /// <param name="program">The built client.</param>
+    /// <param name="endpoint">The server (127.0.0.1).</param>
+    /// <param name="map">The map name.</param>
+    /// <param name="keysFile">The keys, one per line.</param>
+    /// <param name="connections">The number of persistent connections.</param>
+    /// <param name="warmUp">The unmeasured time first.</param>
+    /// <param name="duration">The measured window.</param>
+    public static async Task<LoadResult> RunProgramAsync(string program, IPEndPoint endpoint, string map, string keysFile, int connections, TimeSpan warmUp, TimeSpan duration)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { endpoint.Port.ToString(CultureInfo.InvariantCulture), map, keysFile, connections.ToString(CultureInfo.InvariantCulture), warmUp.TotalSeconds.ToString(CultureInfo.InvariantCulture), duration.TotalSeconds.ToString(CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(warmUp + duration + TimeSpan.FromSeconds(30));
+        var fields = (await output).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (process.ExitCode != 0 || fields.Length != 6)
+        {
+            throw new IOException(program + " failed (exit " + process.ExitCode + "): " + await error);
+        }
+
+        double Field(int i) => double.Parse(fields[i], CultureInfo.InvariantCulture);
+        return new LoadResult(connections, long.Parse(fields[0], CultureInfo.InvariantCulture), Field(1), Field(2), Field(3), Field(4), Field(5));
+    }
 }
 
 /// <summary>One persistent socketmap connection: a netstring request out, a netstring reply in.</summary>

@@ -25,10 +25,17 @@ namespace LinkSecure.Core.Relay;
 /// <item>The queue lifetime is the configuration's <c>defer.maxDeferMinutes</c>: Postfix treats a TLS policy failure
 /// as temporary and returns the message to the envelope sender (an RFC 3464 DSN) when the lifetime ends, as late as
 /// Exchange would.</item>
+/// <item>With <see cref="PostfixRelayConfigOptions.ReturnHosts"/>, the organisation's own domains (the relay's DSNs go
+/// to the envelope sender, RFC 3461 §6.2) take the <see cref="ReturnTransport"/> service to the Exchange servers:
+/// <c>secure</c> with <c>match=</c> the Exchange certificate's names, no policy map, so neither the domain's public MX
+/// nor its certificate matters.</item>
 /// </list>
 /// </remarks>
 public sealed class PostfixRelayConfig
 {
+    /// <summary>The master.cf service that returns the organisation's own mail (the relay's DSNs) to Exchange.</summary>
+    public const string ReturnTransport = "linksecure-return";
+
     private PostfixRelayConfig(string mainCf, string masterCf)
     {
         MainCf = mainCf;
@@ -75,6 +82,7 @@ public sealed class PostfixRelayConfig
             problems.Add($"the socketmap endpoint '{options.SocketmapEndpoint}' is not inet:HOST:PORT or unix:/PATH");
         }
 
+        ValidateReturnRoute(options, problems);
         if (!IsToken(options.SocketmapName))
         {
             problems.Add($"the socketmap name '{options.SocketmapName}' must be letters, digits, '-' or '_'");
@@ -110,7 +118,7 @@ public sealed class PostfixRelayConfig
         var clients = ParseClients(options.ExchangeClients, unused);
         var fingerprints = NormalizeFingerprints(options.ClientCertificateFingerprints, unused);
         var hostname = DomainName.TryNormalize(options.Hostname, out var normalized) ? normalized : options.Hostname;
-        return new PostfixRelayConfig(MainCfText(settings, options, hostname, clients, fingerprints), MasterCfText(options));
+        return new PostfixRelayConfig(MainCfText(settings, options, hostname, clients, fingerprints), MasterCfText(options, ReturnMatch(options)));
     }
 
     /// <summary>Formats a duration as a Postfix time value in whole minutes, rounded up (<c>240m</c>).</summary>
@@ -195,6 +203,19 @@ public sealed class PostfixRelayConfig
         Set("smtp_tls_session_cache_database", "btree:${data_directory}/smtp_scache");
         Line(string.Empty);
 
+        if (options.ReturnHosts.Count > 0)
+        {
+            // The relay's DSNs go to the envelope sender, an address of the organisation (RFC 3461 §6.2). Its public MX may
+            // present a certificate that is not valid for the domain (so the strict map's "secure" would defer them), and
+            // the mail belongs inside anyway: back to the Exchange servers, over TLS, against their certificate's names.
+            Line("# The organisation's own domains (the relay's DSNs to the envelope sender): back to the Exchange servers");
+            Line("# over the " + ReturnTransport + " transport of master.cf, which requires TLS with the Exchange certificate's");
+            Line("# names instead of the policy server's answer for the domain's public MX.");
+            var nexthop = ReturnTransport + ":" + string.Join(" ", options.ReturnHosts.Select(h => ReturnNexthop(h, options.ReturnPort)));
+            Set("transport_maps", "inline:{ " + string.Join(", ", ReturnKeys(options.ReturnDomains).Select(k => "{ " + k + " = " + nexthop + " }")) + " }");
+            Line(string.Empty);
+        }
+
         Line("# Queue: a TLS policy failure is temporary in Postfix; after defer.maxDeferMinutes the message returns to");
         Line("# the envelope sender as an RFC 3464 DSN, as it would on Exchange. No delay warnings (Exchange sends none).");
         Set("maximal_queue_lifetime", lifetime);
@@ -203,7 +224,7 @@ public sealed class PostfixRelayConfig
         return text.ToString();
     }
 
-    private static string MasterCfText(PostfixRelayConfigOptions options)
+    private static string MasterCfText(PostfixRelayConfigOptions options, string? returnMatch)
     {
         var listen = options.ListenAddress.AddressFamily == AddressFamily.InterNetworkV6
             ? "[" + options.ListenAddress + "]"
@@ -249,7 +270,91 @@ public sealed class PostfixRelayConfig
             }
         }
 
+        if (returnMatch is not null)
+        {
+            // Only the organisation's domains use it (transport_maps). No policy map: the level and names are fixed here,
+            // never weaker than secure. Host lookup also by the system's resolver (hosts file), for internal names.
+            text.Append("# The organisation's own mail back to Exchange: TLS required, certificate valid for its names.\n");
+            text.Append(string.Format(CultureInfo.InvariantCulture, "{0,-9} {1,-5} {2,-7} {3,-7} {4,-7} {5,-7} {6,-7} {7}\n", ReturnTransport, "unix", "-", "-", "n", "-", "-", "smtp"));
+            foreach (var setting in new[]
+            {
+                "syslog_name=${multi_instance_name}/return",
+                "smtp_tls_policy_maps=",
+                "smtp_tls_security_level=secure",
+                "smtp_tls_secure_cert_match=" + returnMatch,
+                "smtp_host_lookup=dns,native",
+            })
+            {
+                text.Append("        -o ").Append(setting).Append('\n');
+            }
+        }
+
         return text.ToString();
+    }
+
+    private static void ValidateReturnRoute(PostfixRelayConfigOptions options, List<string> problems)
+    {
+        var hosts = options.ReturnHosts ?? Array.Empty<string>();
+        var names = options.ReturnCertificateNames ?? Array.Empty<string>();
+        var domains = options.ReturnDomains ?? Array.Empty<string>();
+        if (hosts.Count == 0)
+        {
+            if (names.Count > 0 || domains.Count > 0)
+            {
+                problems.Add("a return certificate name or domain is given without a return host (the Exchange servers to return the organisation's mail to)");
+            }
+
+            return;
+        }
+
+        foreach (var host in hosts)
+        {
+            if (!IPAddress.TryParse(host ?? string.Empty, out _) && (!DomainName.TryNormalize(host, out var name) || name.IndexOf('.') < 0))
+            {
+                problems.Add($"the return host '{host}' is neither an IP address nor a fully qualified host name");
+            }
+        }
+
+        if (options.ReturnPort is < 1 or > 65_535)
+        {
+            problems.Add($"the return port {options.ReturnPort.ToString(CultureInfo.InvariantCulture)} is not 1 to 65535");
+        }
+
+        if (names.Count == 0)
+        {
+            problems.Add("a return host needs the name on the Exchange servers' certificate (the return route requires TLS with a certificate valid for it)");
+        }
+
+        if (domains.Count == 0)
+        {
+            problems.Add("a return host needs the organisation's domains (give them, or list them in internalDomains)");
+        }
+
+        foreach (var (what, value) in names.Select(n => ("return certificate name", n)).Concat(domains.Select(d => ("return domain", d))))
+        {
+            var bare = (value ?? string.Empty).StartsWith("*.", StringComparison.Ordinal) ? value!.Substring(2) : value;
+            if (!DomainName.TryNormalize(bare, out var normalized) || normalized.IndexOf('.') < 0)
+            {
+                problems.Add($"the {what} '{value}' is not a domain name (or *. and one)");
+            }
+        }
+    }
+
+    /// <summary>The <c>match=</c> names of the return route in Postfix syntax (<c>*.x</c> → <c>.x</c>), or null without one.</summary>
+    private static string? ReturnMatch(PostfixRelayConfigOptions options) =>
+        options.ReturnHosts.Count == 0 ? null : string.Join(":", ReturnKeys(options.ReturnCertificateNames));
+
+    /// <summary>Normalised names, <c>*.x</c> written <c>.x</c> (Postfix: any name under x; transport(5), the match list).</summary>
+    private static IEnumerable<string> ReturnKeys(IEnumerable<string> names) =>
+        names.Select(n => n.StartsWith("*.", StringComparison.Ordinal) ? "." + DomainName.Normalize(n.Substring(2)) : DomainName.Normalize(n)).Distinct(StringComparer.Ordinal);
+
+    /// <summary>A next hop without MX lookup (transport(5): <c>[host]:port</c>; IPv6 <c>[ipv6:addr]</c>).</summary>
+    private static string ReturnNexthop(string host, int port)
+    {
+        var text = IPAddress.TryParse(host, out var address)
+            ? (address.AddressFamily == AddressFamily.InterNetworkV6 ? "ipv6:" + address : address.ToString())
+            : DomainName.Normalize(host);
+        return "[" + text + "]:" + port.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Parses addresses and networks into Postfix <c>mynetworks</c> syntax (IPv6 in brackets).</summary>

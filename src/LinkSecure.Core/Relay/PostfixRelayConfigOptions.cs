@@ -71,6 +71,22 @@ public sealed class PostfixRelayConfigOptions
     /// <summary>Gets the CA bundle for outbound PKIX validation (<c>smtp_tls_CAfile</c>); Debian's system store.</summary>
     public string CaFile { get; init; } = "/etc/ssl/certs/ca-certificates.crt";
 
+    /// <summary>Gets the Exchange servers the relay returns the organisation's own mail to (its DSNs, which go to the
+    /// envelope sender), as host names or IP addresses, tried in order (Postfix 3.5+ next-hop list). Empty: that mail
+    /// follows the domains' public MX like any other, under the strict map's <c>secure</c>.</summary>
+    public IReadOnlyList<string> ReturnHosts { get; init; } = Array.Empty<string>();
+
+    /// <summary>Gets the SMTP port of <see cref="ReturnHosts"/>.</summary>
+    public int ReturnPort { get; init; } = 25;
+
+    /// <summary>Gets the names on the Exchange servers' certificate that the return route requires
+    /// (<c>secure match=</c>; <c>*.x</c> for any name under x). Required with <see cref="ReturnHosts"/>.</summary>
+    public IReadOnlyList<string> ReturnCertificateNames { get; init; } = Array.Empty<string>();
+
+    /// <summary>Gets the organisation's domains whose mail takes the return route (<c>contoso.com</c> that domain,
+    /// <c>*.contoso.com</c> its subdomains, as in <c>internalDomains</c>). Required with <see cref="ReturnHosts"/>.</summary>
+    public IReadOnlyList<string> ReturnDomains { get; init; } = Array.Empty<string>();
+
     /// <summary>Gets the CA directory for outbound PKIX validation (<c>smtp_tls_CApath</c>); Debian's system store.</summary>
     public string CaPath { get; init; } = "/etc/ssl/certs";
 }

@@ -3,21 +3,29 @@ namespace LinkSecure.Core.Relay;
 /// <summary>
 /// One socketmap reply (Postfix socketmap_table(5)): <c>OK &lt;data&gt;</c>, <c>NOTFOUND </c> (with its space),
 /// <c>TEMP &lt;reason&gt;</c>, <c>TIMEOUT &lt;reason&gt;</c> or <c>PERM &lt;reason&gt;</c>. The server frames
-/// <see cref="Text"/> as one netstring.
+/// <see cref="Text"/> as one netstring, encoded once when the reply is made (<see cref="Encoded"/>), so that a reply a
+/// responder keeps (a cached domain's answer) costs the server one copy per lookup.
 /// </summary>
 public readonly struct SocketmapReply : System.IEquatable<SocketmapReply>
 {
     private const string NotFoundText = "NOTFOUND ";
 
+    private static readonly byte[] NotFoundEncoded = Netstring.Encode(NotFoundText);
+
     private readonly string? text;
+    private readonly byte[]? encoded;
 
     private SocketmapReply(string text)
     {
         this.text = text;
+        encoded = Netstring.Encode(text);
     }
 
     /// <summary>Gets the reply as sent, before netstring framing. The default value is <c>NOTFOUND </c>.</summary>
     public string Text => text ?? NotFoundText;
+
+    /// <summary>Gets the reply framed as a netstring in UTF-8 (<c>LEN:TEXT,</c>), as the server writes it.</summary>
+    public System.ReadOnlySpan<byte> Encoded => encoded ?? NotFoundEncoded;
 
     /// <summary>Gets the reply that says the table has no entry for the key (socketmap_table(5): <c>NOTFOUND </c>).</summary>
     public static SocketmapReply NotFound => new(NotFoundText);

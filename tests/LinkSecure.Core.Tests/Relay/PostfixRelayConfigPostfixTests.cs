@@ -23,7 +23,7 @@ public sealed class PostfixRelayConfigPostfixTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    private string Write(string[]? fingerprints = null)
+    private string Write(string[]? fingerprints = null, bool returnRoute = false)
     {
         var etc = Path.Combine(directory, "etc");
         var options = new PostfixRelayConfigOptions(System.Net.IPAddress.Loopback, 2525, "relay.example.com", new[] { "127.0.0.0/8", "::1" }, Path.Combine(etc, "relay.crt"), Path.Combine(etc, "relay.key"))
@@ -32,7 +32,7 @@ public sealed class PostfixRelayConfigPostfixTests : IDisposable
             QueueDirectory = Path.Combine(directory, "queue"),
             DataDirectory = Path.Combine(directory, "data"),
         };
-        var config = PostfixRelayConfig.Generate(LinkSecureSettings.Default, options);
+        var config = PostfixRelayConfig.Generate(LinkSecureSettings.Default, returnRoute ? PostfixRelayConfigTests.WithReturn(options) : options);
         File.WriteAllText(Path.Combine(etc, "main.cf"), config.MainCf);
         File.WriteAllText(Path.Combine(etc, "master.cf"), config.MasterCf);
         return etc;
@@ -116,5 +116,29 @@ public sealed class PostfixRelayConfigPostfixTests : IDisposable
         Assert.Equal(string.Empty, result.Error);
         Assert.Equal(0, result.ExitCode);
         Assert.True(Directory.Exists(Path.Combine(directory, "queue", "incoming")), "postfix check creates the queue of the private instance");
+    }
+
+    [Fact]
+    public void Postconf_ReturnRoute_ServiceOverridesParsedAndTransportTableFindsOnlyTheOrganisation()
+    {
+        // Arrange
+        var etc = Write(returnRoute: true);
+        var table = Run("/usr/sbin/postconf", "-c", etc, "-h", "-x", "transport_maps").Out.Trim();
+
+        // Act
+        var services = Run("/usr/sbin/postconf", "-c", etc, "-P");
+        var domain = Run("/usr/sbin/postmap", "-q", "contoso.example", "\"" + table + "\"");
+        var subdomains = Run("/usr/sbin/postmap", "-q", ".contoso.example", "\"" + table + "\"");
+        var other = Run("/usr/sbin/postmap", "-q", "partner.example", "\"" + table + "\"");
+
+        // Assert
+        Assert.Equal(string.Empty, services.Error);
+        Assert.Contains("linksecure-return/unix/smtp_tls_security_level = secure", services.Out, StringComparison.Ordinal);
+        Assert.Contains("linksecure-return/unix/smtp_tls_secure_cert_match = mail.contoso.example:.contoso.example", services.Out, StringComparison.Ordinal);
+        Assert.Contains("linksecure-return/unix/smtp_tls_policy_maps =", services.Out, StringComparison.Ordinal);
+        Assert.Equal("linksecure-return:[exch1.contoso.example]:25 [192.0.2.7]:25 [ipv6:2001:db8::7]:25", domain.Out.Trim());
+        Assert.Equal(domain.Out, subdomains.Out);
+        Assert.Equal(1, other.ExitCode);
+        Assert.Equal(string.Empty, other.Out);
     }
 }

@@ -263,4 +263,82 @@ public class PostfixRelayConfigTests
         Assert.Equal(first.MasterCf, second.MasterCf);
         Assert.DoesNotContain("\r", first.MainCf + first.MasterCf, StringComparison.Ordinal);
     }
+
+    internal static PostfixRelayConfigOptions WithReturn(PostfixRelayConfigOptions options) =>
+        new(options.ListenAddress, options.ListenPort, options.Hostname, options.ExchangeClients, options.CertificateFile, options.KeyFile)
+        {
+            QueueDirectory = options.QueueDirectory,
+            DataDirectory = options.DataDirectory,
+            ReturnHosts = new[] { "Exch1.Contoso.example", "192.0.2.7", "2001:db8::7" },
+            ReturnCertificateNames = new[] { "mail.contoso.example", "*.Contoso.example" },
+            ReturnDomains = new[] { "contoso.example", "*.contoso.example" },
+        };
+
+    [Fact]
+    public void Generate_ReturnHosts_OrganisationDomainsGoBackToExchangeOverSecureWithTheCertificateNames()
+    {
+        // Act
+        var config = PostfixRelayConfig.Generate(LinkSecureSettings.Default, WithReturn(Options()));
+        var main = Parameters(config.MainCf);
+
+        // Assert: RFC 3461 §6.2 — the DSNs go to the envelope sender, an organisation address: only those domains take
+        // the return transport, tried in order without MX lookups.
+        var nexthop = "linksecure-return:[exch1.contoso.example]:25 [192.0.2.7]:25 [ipv6:2001:db8::7]:25";
+        Assert.Equal("inline:{ { contoso.example = " + nexthop + " }, { .contoso.example = " + nexthop + " } }", main["transport_maps"]);
+        Assert.Equal("secure", main["smtp_tls_security_level"]);
+        var lines = config.MasterCf.Split('\n');
+        var start = Array.FindIndex(lines, l => l.StartsWith("linksecure-return ", StringComparison.Ordinal));
+        Assert.Equal(new[] { "linksecure-return", "unix", "-", "-", "n", "-", "-", "smtp" }, lines[start].Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries));
+        var settings = lines.Skip(start + 1).TakeWhile(l => l.StartsWith("        -o ", StringComparison.Ordinal)).Select(l => l.Trim().Substring(3)).ToList();
+        Assert.Contains("smtp_tls_policy_maps=", settings);
+        Assert.Contains("smtp_tls_security_level=secure", settings);
+        Assert.Contains("smtp_tls_secure_cert_match=mail.contoso.example:.contoso.example", settings);
+        Assert.DoesNotContain(settings, s => s.Contains("_security_level=", StringComparison.Ordinal) && !s.EndsWith("=secure", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Generate_NoReturnHosts_NoTransportMapAndNoReturnService()
+    {
+        // Act
+        var config = PostfixRelayConfig.Generate(LinkSecureSettings.Default, Options());
+
+        // Assert
+        Assert.False(Parameters(config.MainCf).ContainsKey("transport_maps"));
+        Assert.DoesNotContain("linksecure-return", config.MasterCf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ReturnRouteIncomplete_EveryProblemListed()
+    {
+        // Arrange
+        var hostOnly = new PostfixRelayConfigOptions(IPAddress.Loopback, 25, "relay.example.com", new[] { "192.0.2.10" }, "/c.pem", "/k.pem")
+        {
+            ReturnHosts = new[] { "exch1", "ok.contoso.example" },
+            ReturnPort = 0,
+        };
+        var namesOnly = new PostfixRelayConfigOptions(IPAddress.Loopback, 25, "relay.example.com", new[] { "192.0.2.10" }, "/c.pem", "/k.pem")
+        {
+            ReturnCertificateNames = new[] { "mail.contoso.example" },
+        };
+        var badNames = new PostfixRelayConfigOptions(IPAddress.Loopback, 25, "relay.example.com", new[] { "192.0.2.10" }, "/c.pem", "/k.pem")
+        {
+            ReturnHosts = new[] { "192.0.2.7" },
+            ReturnCertificateNames = new[] { "*.", "bad name" },
+            ReturnDomains = new[] { "contoso" },
+        };
+
+        // Act
+        var host = string.Join("\n", PostfixRelayConfig.Validate(hostOnly));
+        var names = string.Join("\n", PostfixRelayConfig.Validate(namesOnly));
+        var bad = PostfixRelayConfig.Validate(badNames);
+
+        // Assert
+        Assert.Contains("the return host 'exch1' is neither an IP address nor a fully qualified host name", host, StringComparison.Ordinal);
+        Assert.Contains("the return port 0 is not 1 to 65535", host, StringComparison.Ordinal);
+        Assert.Contains("the name on the Exchange servers' certificate", host, StringComparison.Ordinal);
+        Assert.Contains("the organisation's domains", host, StringComparison.Ordinal);
+        Assert.Contains("without a return host", names, StringComparison.Ordinal);
+        Assert.Equal(3, bad.Count);
+        Assert.Throws<ArgumentException>(() => PostfixRelayConfig.Generate(LinkSecureSettings.Default, badNames));
+    }
 }

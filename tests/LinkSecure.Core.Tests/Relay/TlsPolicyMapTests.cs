@@ -154,4 +154,28 @@ public class TlsPolicyMapTests
         Assert.Equal("OK secure match=.mx.flaky.example servername=hostname", second.Text);
         Assert.Equal(1, map.Failures);
     }
+
+    [Fact]
+    public async Task Map_TheRememberedAnswerNeverOutlivesItsCachedProfile()
+    {
+        // Arrange: the domain's profile is cached; then it expires and the next lookup brings a different one (DANE).
+        var dane = new DomainProfile("change.example") { Tls = new TlsRequirement(TlsMode.Dane) };
+        var source = new ScriptedProfileSource((domain, _) => new ValueTask<DomainProfile>(dane));
+        source.Cache["change.example"] = ScriptedProfileSource.Secure("change.example");
+        var map = new TlsPolicyMap(HandlingTestKit.Stack(source));
+        var before = await map.AnswerAsync(TlsPolicyMap.StrictMap, "change.example", CancellationToken.None);
+
+        // Act: expiry (the source drops the entry), then a replaced entry.
+        source.Cache.TryRemove("change.example", out _);
+        var afterExpiry = await map.AnswerAsync(TlsPolicyMap.StrictMap, "change.example", CancellationToken.None);
+        source.Cache["change.example"] = new DomainProfile("change.example") { Tls = new TlsRequirement(TlsMode.Pkix, new[] { "mx.change.example" }, "the MTA-STS policy") };
+        var afterReplacement = await map.AnswerAsync(TlsPolicyMap.StrictMap, "change.example", CancellationToken.None);
+
+        // Assert
+        Assert.Equal("OK secure match=.mx.change.example servername=hostname", before.Text);
+        Assert.Equal("OK dane-only", afterExpiry.Text);
+        Assert.Single(source.Asked);
+        Assert.Equal("OK secure match=mx.change.example servername=hostname", afterReplacement.Text);
+        Assert.Equal(Netstring.Encode(afterReplacement.Text), afterReplacement.Encoded.ToArray());
+    }
 }

@@ -22,7 +22,7 @@ namespace LinkSecure.TestSupport.Relay;
 
 /// <summary>
 /// The whole relay chain on loopback (docs/relay.md): a signed zone served by NSD and validated by unbound on
-/// 127.0.0.53:53; seven test SMTP servers on port 25 of 127.0.0.21 to .27; an MTA-STS policy host on 127.0.0.28:443;
+/// 127.0.0.53:53; eight test SMTP servers on port 25 of 127.0.0.21 to .27 and .29; an MTA-STS policy host on 127.0.0.28:443;
 /// <c>linksecure policy-server</c> as a child process of the built CLI (<c>linksecure.dll</c> next to the test assembly, so
 /// the test project references LinkSecure.Cli); and a private Postfix instance configured by
 /// <see cref="PostfixRelayConfig"/>, started in its own mount namespace whose /etc/resolv.conf names only the
@@ -36,7 +36,9 @@ namespace LinkSecure.TestSupport.Relay;
 /// configuration override), <c>plain</c> (MX mx-d, a test-CA certificate for a name that is neither the domain nor
 /// the MX), <c>sts</c> (MTA-STS enforce naming mx-e, whose test-CA certificate is for its name), <c>sts-bad</c>
 /// (MTA-STS enforce naming mx-f, whose test-CA certificate is for another name) and <c>sender</c> (MX exchange, a test
-/// "Exchange" at 127.0.0.27 that accepts the relay's DSNs). mx-a refuses every recipient whose local part starts with
+/// "Exchange" at 127.0.0.27 that accepts the relay's DSNs) and <c>org</c>, the organisation (public MX mx-d, whose
+/// certificate is not valid for the domain; its Exchange server exch1.org at 127.0.0.29 has a certificate for
+/// <c>mail.org</c> only, and the relay's return route sends the organisation's mail there). mx-a refuses every recipient whose local part starts with
 /// <c>unknown-</c> with 550 5.1.1. The MTA-STS policy hosts resolve to 127.0.0.28, where a
 /// <see cref="TestPolicyServer"/> listens on port 443.
 /// </remarks>
@@ -76,7 +78,8 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
     /// <summary>Gets the policy server's socketmap port (127.0.0.1).</summary>
     public int SocketmapPort { get; private set; }
 
-    /// <summary>Gets the test MX servers by their first label: mx-a to mx-f, and exchange (the sender's domain).</summary>
+    /// <summary>Gets the test MX servers by their first label: mx-a to mx-f, exchange (the sender's domain) and
+    /// exchange-org (the organisation's Exchange behind the return route).</summary>
     public IReadOnlyDictionary<string, TestSmtpServer> Exchangers => exchangers;
 
     private string ConfigDirectory => Path.Combine(Directory, "etc");
@@ -342,6 +345,9 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
 
             // Postfix's "secure" default (match=nexthop:dot-nexthop) needs the sender's domain on the certificate.
             ("exchange", "exchange.sender", 27, Keep(ca.Issue(new[] { "exchange.sender." + Zone, "sender." + Zone })), null),
+
+            // The organisation's Exchange: a certificate for neither the domain nor its host name, only the return route's.
+            ("exchange-org", "exch1.org", 29, Keep(ca.Issue("mail.org." + Zone)), null),
         };
 
         var records = new List<string>
@@ -353,6 +359,7 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
             "_25._tcp.mx-a IN TLSA 3 1 1 " + Tlsa311(daneGood),
             "_25._tcp.mx-b IN TLSA 3 1 1 " + Tlsa311(unrelated),
             "sender IN MX 10 exchange.sender",
+            "org IN MX 10 mx-d",
         };
 
         // RFC 8461 §3.1 and §3.3: the policy indicator TXT record and the policy host, both at the policy domain.
@@ -477,6 +484,9 @@ public sealed class RelayEndToEndFixture : IAsyncLifetime
             CaFile = Path.Combine(Directory, "test-ca.pem"),
             CaPath = caPath,
             InstanceName = "postfix-linksecure-e2e",
+            ReturnHosts = new[] { "exch1.org." + Zone },
+            ReturnCertificateNames = new[] { "mail.org." + Zone },
+            ReturnDomains = new[] { "org." + Zone },
         };
         var config = PostfixRelayConfig.Generate(settings, options);
 

@@ -111,6 +111,31 @@ public sealed class RecipientStatusQueryTests
     }
 
     [Fact]
+    public async Task RunningLookupBound_NewDomainsAreCheckingWithoutALookup()
+    {
+        // Arrange: one lookup at a time, and it is held.
+        var clock = Clock();
+        var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var network = new ScriptedProfileSource(async (domain, _) =>
+        {
+            await release.Task;
+            return ScriptedProfileSource.Secure(domain);
+        });
+        var query = new RecipientStatusQuery(Stack(network, time: clock), maxRunningLookups: 1);
+
+        // Act
+        var pending = query.QueryAsync(Level1Bounce, new[] { "a@first.example", "b@second.example" }, Budget);
+        clock.Advance(Budget);
+        var statuses = await Completed(pending);
+        release.SetResult(true);
+
+        // Assert
+        Assert.All(statuses, s => Assert.Equal(RecipientState.Checking, s.State));
+        Assert.Equal(new[] { "first.example" }, network.Asked.ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RecipientStatusQuery(Stack(network), 0));
+    }
+
+    [Fact]
     public async Task FailingLookup_DefersLikeTheAgent()
     {
         // Arrange

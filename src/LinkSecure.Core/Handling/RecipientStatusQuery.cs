@@ -30,6 +30,9 @@ public sealed class RecipientStatusQuery
     /// <summary>The longest local part: RFC 5321 §4.5.3.1.1, 64 octets.</summary>
     public const int MaxLocalPartOctets = 64;
 
+    /// <summary>The default bound of <see cref="MaxRunningLookups"/>.</summary>
+    public const int DefaultMaxRunningLookups = 256;
+
     // Bounds the per-domain lookup times kept for profileAge; beyond it the record starts afresh.
     private const int MaxRemembered = 100_000;
 
@@ -40,10 +43,22 @@ public sealed class RecipientStatusQuery
 
     /// <summary>Creates the query over a decision stack.</summary>
     /// <param name="stack">The stack (configuration, database, network source) the agent would use.</param>
-    public RecipientStatusQuery(DecisionStack stack)
+    /// <param name="maxRunningLookups">How many domain lookups may run at once over all clients; a domain that would
+    /// start one more is answered <see cref="RecipientState.Checking"/> without a lookup, so many clients naming many
+    /// new domains cannot make the service flood the resolvers.</param>
+    public RecipientStatusQuery(DecisionStack stack, int maxRunningLookups = DefaultMaxRunningLookups)
     {
         this.stack = stack ?? throw new ArgumentNullException(nameof(stack));
+        if (maxRunningLookups < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxRunningLookups), maxRunningLookups, "At least one lookup must be allowed.");
+        }
+
+        MaxRunningLookups = maxRunningLookups;
     }
+
+    /// <summary>Gets how many domain lookups may run at once.</summary>
+    public int MaxRunningLookups { get; }
 
     /// <summary>Gets how many domain lookups queries started (cache misses not joined to a running one).</summary>
     public long LookupsStarted => Interlocked.Read(ref lookupsStarted);
@@ -180,16 +195,22 @@ public sealed class RecipientStatusQuery
 
     private async Task<(Dictionary<string, DomainProfile> Fetched, HashSet<string> Checking)> LookupAsync(IReadOnlyList<string> domains, TimeSpan budget, CancellationToken cancellationToken)
     {
-        var lookups = new Task<DomainProfile>[domains.Count];
+        var lookups = new Task<DomainProfile>?[domains.Count];
+        var started = new List<Task<DomainProfile>>(domains.Count);
         for (var i = 0; i < lookups.Length; i++)
         {
             lookups[i] = Join(domains[i]);
+            if (lookups[i] is { } lookup)
+            {
+                started.Add(lookup);
+            }
         }
 
-        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        if (started.Count > 0)
         {
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var delay = Delay(budget, timer.Token);
-            await Task.WhenAny(Task.WhenAll(lookups), delay).ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(started), delay).ConfigureAwait(false);
             timer.Cancel();
             _ = delay.Exception;
         }
@@ -200,7 +221,7 @@ public sealed class RecipientStatusQuery
         for (var i = 0; i < lookups.Length; i++)
         {
             var lookup = lookups[i];
-            if (lookup.Status == TaskStatus.RanToCompletion)
+            if (lookup is { Status: TaskStatus.RanToCompletion })
             {
                 fetched[domains[i]] = lookup.Result;
             }
@@ -213,10 +234,21 @@ public sealed class RecipientStatusQuery
         return (fetched, checking);
     }
 
-    /// <summary>The running lookup of a domain, or a new one; it runs to the resolver's own budget whatever the callers do.</summary>
-    private Task<DomainProfile> Join(string domain)
+    /// <summary>The running lookup of a domain, or a new one (it runs to the resolver's own budget whatever the callers
+    /// do); <see langword="null"/> when <see cref="MaxRunningLookups"/> are running and none of them is this domain's.</summary>
+    private Task<DomainProfile>? Join(string domain)
     {
-        var lazy = inflight.GetOrAdd(domain, d => new Lazy<Task<DomainProfile>>(() => RunAsync(d), LazyThreadSafetyMode.ExecutionAndPublication));
+        if (!inflight.TryGetValue(domain, out var lazy))
+        {
+            // The bound is checked before the add, so a race may start a few more; it bounds a flood, not an exact count.
+            if (inflight.Count >= MaxRunningLookups)
+            {
+                return null;
+            }
+
+            lazy = inflight.GetOrAdd(domain, d => new Lazy<Task<DomainProfile>>(() => RunAsync(d), LazyThreadSafetyMode.ExecutionAndPublication));
+        }
+
         return lazy.Value;
     }
 

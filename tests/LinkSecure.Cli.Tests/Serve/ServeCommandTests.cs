@@ -65,6 +65,28 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public void SystemdUnit_ExecStartParsesAsAServeCommandLine()
+    {
+        // Arrange
+        var unit = File.ReadAllLines(CliRunner.RepositoryFile("install-scripts", "linux", "linksecure-serve.service"));
+        var execStart = Array.Find(unit, l => l.StartsWith("ExecStart=", StringComparison.Ordinal))!;
+        var words = execStart.Substring("ExecStart=".Length).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        // Act
+        var parse = Program.BuildRootCommand().Parse(words[1..]);
+
+        // Assert
+        Assert.Equal("/opt/linksecure/linksecure", words[0]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal("serve", parse.CommandResult.Command.Name);
+        Assert.Contains("--certificate-key", words);
+        Assert.Contains(unit, l => l == "KillSignal=SIGTERM");
+        Assert.Contains(unit, l => l == "RestartPreventExitStatus=2");
+        Assert.Contains(unit, l => l == "NoNewPrivileges=yes");
+        Assert.Contains(unit, l => l == "ProtectSystem=strict");
+    }
+
+    [Fact]
     public async Task AddressInUse_Exit3()
     {
         // Arrange

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http;
 using System.Text;
 using System.Threading.Tasks;
+using LinkSecure.TestSupport.Network;
 using Xunit;
 
 namespace LinkSecure.Cli.Tests.Serve;
@@ -121,6 +122,31 @@ public sealed class StatusServerTests
         Assert.True(third.Headers.RetryAfter!.Delta!.Value.TotalSeconds >= 1);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(1, server.Server.Counters.RateLimited);
+    }
+
+    [Fact]
+    public async Task ConcurrencyLimit_ASecondQueryWhileTheFirstRuns_Is429()
+    {
+        // Arrange: one query at a time per client; the first waits for a lookup the DNS server never answers.
+        var slow = fixture.Network.NewDomain("held");
+        fixture.Network.Dns.SetFault(slow, DnsFault.Timeout);
+        await using var server = await fixture.StartAsync(fixture.WriteConfig("\"concurrentRequestsPerClient\": 1, \"budgetMilliseconds\": 10000"));
+        var first = server.Client.GetAsync("/api/v1/recipients?level=1&address=a%40" + slow);
+        using (var guard = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (server.Query.LookupsRunning == 0 && !first.IsCompleted)
+            {
+                await Task.Delay(10, guard.Token);
+            }
+        }
+
+        // Act
+        var second = await server.Client.GetAsync("/api/v1/recipients?level=0&address=b%40b.test");
+        var firstResponse = await first;
+
+        // Assert
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, firstResponse.StatusCode);
     }
 
     [Fact]

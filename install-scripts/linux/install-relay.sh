@@ -15,6 +15,8 @@ usage() {
     cat <<'USAGE'
 Usage: install-relay.sh --hostname NAME --listen ADDR:PORT --exchange CIDR [--exchange CIDR]...
                         --cert FILE --key FILE [--client-cert-fingerprint SHA256]...
+                        [--return-host HOST [--return-host HOST]... --return-cert-name NAME [--return-cert-name NAME]...
+                         [--return-domain DOMAIN]... [--return-port PORT]]
                         [--config FILE] [--from DIR] [--dry-run]
 
   --hostname NAME    the relay's host name; a name on its certificate (the Send connector's TlsDomain)
@@ -22,6 +24,13 @@ Usage: install-relay.sh --hostname NAME --listen ADDR:PORT --exchange CIDR [--ex
   --exchange CIDR    an Exchange server address or network allowed to send (repeatable, at least one)
   --cert, --key      PEM certificate chain and key the relay presents to Exchange
   --client-cert-fingerprint SHA256   an Exchange client certificate also allowed to send (repeatable)
+  --return-host HOST an Exchange server (host name or IP address) the relay returns the organisation's own mail to:
+                     its DSNs to the envelope sender (repeatable, tried in order; docs/relay.md, "DSNs and the return route")
+  --return-cert-name NAME   a name on the Exchange servers' certificate (*.x for any name under x) the return route
+                     requires over TLS (repeatable; required with --return-host)
+  --return-domain DOMAIN    an organisation domain that takes the return route (repeatable; *.x for its subdomains);
+                     default: the configuration's internalDomains
+  --return-port PORT the SMTP port of --return-host (default 25)
   --config FILE      LinkSecure.config.json to install as /etc/linksecure/LinkSecure.config.json
   --from DIR         folder holding a published 'linksecure' executable; default: publish it from this repository
   --dry-run          print every change and make none
@@ -36,6 +45,10 @@ CONFIG=""
 FROM=""
 EXCHANGE=()
 FINGERPRINTS=()
+RETURN_HOSTS=()
+RETURN_CERT_NAMES=()
+RETURN_DOMAINS=()
+RETURN_PORT=""
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -43,6 +56,10 @@ while [[ $# -gt 0 ]]; do
         --listen) LISTEN="${2:?--listen needs a value}"; shift 2 ;;
         --exchange) EXCHANGE+=("${2:?--exchange needs a value}"); shift 2 ;;
         --client-cert-fingerprint) FINGERPRINTS+=("${2:?--client-cert-fingerprint needs a value}"); shift 2 ;;
+        --return-host) RETURN_HOSTS+=("${2:?--return-host needs a value}"); shift 2 ;;
+        --return-cert-name) RETURN_CERT_NAMES+=("${2:?--return-cert-name needs a value}"); shift 2 ;;
+        --return-domain) RETURN_DOMAINS+=("${2:?--return-domain needs a value}"); shift 2 ;;
+        --return-port) RETURN_PORT="${2:?--return-port needs a value}"; shift 2 ;;
         --cert) CERT="${2:?--cert needs a value}"; shift 2 ;;
         --key) KEY="${2:?--key needs a value}"; shift 2 ;;
         --config) CONFIG="${2:?--config needs a value}"; shift 2 ;;
@@ -64,6 +81,18 @@ done
 [[ -n "${CERT}" && -n "${KEY}" ]] || { usage >&2; die "--cert and --key are required" 2; }
 [[ -f "${CERT}" ]] || die "--cert ${CERT} does not exist" 2
 [[ -f "${KEY}" ]] || die "--key ${KEY} does not exist" 2
+# The return route's own checks are the CLI's ('linksecure relay config'); these only refuse, before any change, a
+# combination it would refuse at the last step.
+if [[ ${#RETURN_HOSTS[@]} -gt 0 ]]; then
+    [[ ${#RETURN_CERT_NAMES[@]} -gt 0 ]] || { usage >&2; die "--return-host needs --return-cert-name: the return route requires TLS with a certificate valid for that name" 2; }
+    [[ ${#RETURN_DOMAINS[@]} -gt 0 || -n "${CONFIG}" ]] || { usage >&2; die "--return-host needs --return-domain (or --config with internalDomains): the organisation's domains that take the return route" 2; }
+elif [[ ${#RETURN_CERT_NAMES[@]} -gt 0 || ${#RETURN_DOMAINS[@]} -gt 0 || -n "${RETURN_PORT}" ]]; then
+    usage >&2
+    die "--return-cert-name, --return-domain and --return-port need --return-host (the Exchange servers to return the organisation's mail to)" 2
+fi
+if [[ -n "${RETURN_PORT}" ]] && ! [[ "${RETURN_PORT}" =~ ^[0-9]{1,5}$ && "${RETURN_PORT}" -ge 1 && "${RETURN_PORT}" -le 65535 ]]; then
+    die "--return-port ${RETURN_PORT} is not a port (1 to 65535)" 2
+fi
 [[ -z "${CONFIG}" || -f "${CONFIG}" ]] || die "--config ${CONFIG} does not exist" 2
 [[ -z "${FROM}" || -x "${FROM}/linksecure" ]] || die "--from ${FROM} has no executable 'linksecure'" 2
 [[ -f "${HERE}/${UNIT_NAME}" ]] || die "${HERE}/${UNIT_NAME} is missing" 2
@@ -73,6 +102,11 @@ KEY="$(readlink -f "${KEY}")"
 
 if [[ "${DRY_RUN}" == 1 ]]; then
     log "dry run: nothing is changed"
+fi
+if [[ ${#RETURN_HOSTS[@]} -eq 0 ]]; then
+    warn "no --return-host: the relay's DSNs to the organisation's own senders will use its public MX under the strict map" \
+        "(normally 'secure': a certificate valid for the organisation's domain); if that MX's certificate is not, they are" \
+        "deferred and finally lost. Give --return-host and --return-cert-name (docs/relay.md, \"DSNs and the return route\")."
 fi
 
 step() { log ""; log "== $*"; }
@@ -180,6 +214,12 @@ relay_args=(relay config --out "${INSTANCE_DIR}" --listen "${LISTEN}" --hostname
     --queue-directory "${QUEUE_DIR}" --data-directory "${DATA_DIR}")
 for network in "${EXCHANGE[@]}"; do relay_args+=(--exchange "${network}"); done
 for fingerprint in "${FINGERPRINTS[@]+"${FINGERPRINTS[@]}"}"; do relay_args+=(--client-cert-fingerprint "${fingerprint}"); done
+for host in "${RETURN_HOSTS[@]+"${RETURN_HOSTS[@]}"}"; do relay_args+=(--return-host "${host}"); done
+for name in "${RETURN_CERT_NAMES[@]+"${RETURN_CERT_NAMES[@]}"}"; do relay_args+=(--return-cert-name "${name}"); done
+for domain in "${RETURN_DOMAINS[@]+"${RETURN_DOMAINS[@]}"}"; do relay_args+=(--return-domain "${domain}"); done
+if [[ -n "${RETURN_PORT}" ]]; then
+    relay_args+=(--return-port "${RETURN_PORT}")
+fi
 if [[ -n "${CONFIG}" ]]; then
     relay_args+=(--config "${CONFIG_DIR}/LinkSecure.config.json")
 fi

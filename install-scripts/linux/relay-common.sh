@@ -21,8 +21,12 @@ DRY_RUN=0
 
 log() { printf '%s\n' "$*"; }
 
+# warn TEXT...: a warning on stderr (the words joined by spaces); the install goes on.
+warn() { printf 'warning: %s\n' "$*" >&2; }
+
+# die TEXT [CODE]: an error on stderr and exit CODE (default 1).
 die() {
-    printf 'error: %s\n' "$*" >&2
+    printf 'error: %s\n' "$1" >&2
     exit "${2:-1}"
 }
 

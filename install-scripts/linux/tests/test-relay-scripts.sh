@@ -178,6 +178,61 @@ run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --bogus
 [[ "${RC}" == 2 ]] || fail "unknown argument: exit ${RC}"
 [[ -z "${CALLED}" ]] || fail "a refused install ran: ${CALLED}"
 
+begin "install passes the return route to relay config"
+reset_root
+run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --return-host exch1.contoso.example --return-host 192.0.2.11 \
+    --return-cert-name mail.contoso.example --return-cert-name '*.contoso.example' --return-domain contoso.example \
+    --return-domain '*.contoso.example' --return-port 2525 --dry-run
+[[ "${RC}" == 0 ]] || fail "exit ${RC}: ${OUT}"
+expect_contains "${OUT}" "would run: ${ROOT}/opt/linksecure/linksecure relay config --out ${ROOT}/etc/postfix-linksecure --listen 192.0.2.1:25 --hostname relay.example.com --cert ${WORK}/relay.crt --key ${WORK}/relay.key --queue-directory /var/spool/postfix-linksecure --data-directory /var/lib/postfix-linksecure --exchange 192.0.2.10 --exchange 2001:db8::/64 --return-host exch1.contoso.example --return-host 192.0.2.11 --return-cert-name mail.contoso.example --return-cert-name *.contoso.example --return-domain contoso.example --return-domain *.contoso.example --return-port 2525"
+expect_lacks "${OUT}" "warning: no --return-host"
+expect_no_changes
+# A real run hands the CLI each value as its own argument (a '*' is not expanded by the shell); without
+# --return-domain the CLI takes the configuration's internalDomains.
+printf '{ "internalDomains": [ "contoso.example" ] }\n' >"${WORK}/LinkSecure.config.json"
+run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --return-host exch1.contoso.example --return-cert-name '*.contoso.example' \
+    --config "${WORK}/LinkSecure.config.json"
+[[ "${RC}" == 0 ]] || fail "exit ${RC}: ${OUT}"
+expect_contains "${CALLED}" "--exchange 2001:db8::/64 --return-host exch1.contoso.example --return-cert-name *.contoso.example --config ${ROOT}/etc/linksecure/LinkSecure.config.json"
+expect_lacks "${CALLED}" "--return-domain"
+expect_lacks "${CALLED}" "--return-port"
+expect_lacks "${OUT}" "warning: no --return-host"
+
+begin "install without a return route warns that DSNs take the public MX under the strict map"
+reset_root
+run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --dry-run
+[[ "${RC}" == 0 ]] || fail "exit ${RC}: ${OUT}"
+expect_contains "${OUT}" "warning: no --return-host: the relay's DSNs to the organisation's own senders will use its public MX under the strict map"
+expect_lacks "$(grep -F 'relay config' <<<"${OUT}")" "--return-"
+expect_no_changes
+
+begin "install refuses an incomplete return route before any change"
+reset_root
+run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --return-host exch1.contoso.example --return-domain contoso.example
+[[ "${RC}" == 2 ]] || fail "no --return-cert-name: exit ${RC}"
+expect_contains "${OUT}" "--return-host needs --return-cert-name"
+[[ -z "${CALLED}" ]] || fail "a refused install ran: ${CALLED}"
+run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --return-host exch1.contoso.example --return-cert-name mail.contoso.example
+[[ "${RC}" == 2 ]] || fail "no --return-domain and no --config: exit ${RC}"
+expect_contains "${OUT}" "--return-host needs --return-domain (or --config with internalDomains)"
+[[ -z "${CALLED}" ]] || fail "a refused install ran: ${CALLED}"
+for option in --return-cert-name --return-domain --return-port; do
+    value=contoso.example
+    [[ "${option}" == --return-port ]] && value=25
+    run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" "${option}" "${value}"
+    [[ "${RC}" == 2 ]] || fail "${option} without --return-host: exit ${RC}"
+    expect_contains "${OUT}" "need --return-host"
+    [[ -z "${CALLED}" ]] || fail "a refused install ran: ${CALLED}"
+done
+for port in 0 65536 smtp; do
+    run_script fresh install-relay.sh "${INSTALL_ARGS[@]}" --return-host exch1.contoso.example --return-cert-name mail.contoso.example \
+        --return-domain contoso.example --return-port "${port}"
+    [[ "${RC}" == 2 ]] || fail "--return-port ${port}: exit ${RC}"
+    expect_contains "${OUT}" "--return-port ${port} is not a port (1 to 65535)"
+    [[ -z "${CALLED}" ]] || fail "a refused install ran: ${CALLED}"
+done
+if find "${ROOT}" -mindepth 1 -not -path "${ROOT}/etc" -not -path "${ROOT}/etc/resolv.conf" | grep -q .; then fail "a refused install wrote files"; fi
+
 begin "install with stand-ins writes under the root, and a second run changes nothing it already did"
 reset_root
 run_script fresh install-relay.sh "${INSTALL_ARGS[@]}"

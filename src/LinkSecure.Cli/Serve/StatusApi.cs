@@ -61,7 +61,7 @@ internal sealed class StatusApi
         var request = context.Request;
         string? levelText = null;
         string? fallbackText = null;
-        var addresses = new List<string>();
+        var addresses = new List<StatusQueryItem>();
         try
         {
             foreach (var pair in QueryString.Parse(request.QueryString.Value))
@@ -80,7 +80,16 @@ internal sealed class StatusApi
                             throw new FormatException(string.Format(CultureInfo.InvariantCulture, "an address parameter is {0} characters long; an e-mail address has at most {1}", pair.Value.Length, RecipientStatusQuery.MaxAddressLength));
                         }
 
-                        addresses.Add(pair.Value);
+                        addresses.Add(StatusQueryItem.ForAddress(pair.Value));
+                        break;
+                    case "domain":
+                        // Privacy (docs/addin.md): the add-in sends only the domains of its recipients.
+                        if (pair.Value.Length > MaxAddressParameterLength)
+                        {
+                            throw new FormatException(string.Format(CultureInfo.InvariantCulture, "a domain parameter is {0} characters long; a domain has at most {1}", pair.Value.Length, RecipientStatusQuery.MaxDomainLength));
+                        }
+
+                        addresses.Add(StatusQueryItem.ForDomain(pair.Value));
                         break;
                 }
             }
@@ -113,8 +122,8 @@ internal sealed class StatusApi
         if (addresses.Count == 0 || addresses.Count > maxBatch)
         {
             var detail = addresses.Count == 0
-                ? "at least one address parameter is required"
-                : string.Format(CultureInfo.InvariantCulture, "{0} addresses; at most {1} per query", addresses.Count, maxBatch);
+                ? "at least one address or domain parameter is required"
+                : string.Format(CultureInfo.InvariantCulture, "{0} addresses and domains; at most {1} per query", addresses.Count, maxBatch);
             await BadRequestAsync(context, addresses.Count == 0 ? "no-address" : "batch-too-large", "Invalid batch", detail).ConfigureAwait(false);
             return;
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Text;
 using LinkSecure.Core.Decisions;
 using LinkSecure.Core.Protocol;
 
@@ -12,9 +13,10 @@ public sealed class RecipientStatus
     /// <summary>The longest evidence summary (<see cref="EvidenceSummary"/>).</summary>
     public const int MaxEvidenceLength = 200;
 
-    internal RecipientStatus(string address, string? domain, RecipientState state, RecipientVerdict? verdict, string? error, TimeSpan? profileAge)
+    internal RecipientStatus(string? address, string? domain, RecipientState state, RecipientVerdict? verdict, string? error, TimeSpan? profileAge, string? representative = null)
     {
         Address = address;
+        this.representative = representative;
         Domain = domain;
         State = state;
         Verdict = verdict;
@@ -22,8 +24,14 @@ public sealed class RecipientStatus
         ProfileAge = profileAge;
     }
 
-    /// <summary>Gets the address as given, trimmed.</summary>
-    public string Address { get; }
+    // For a domain entry: the address the agent's decision was made for, which the sentence names as the domain.
+    private readonly string? representative;
+
+    /// <summary>Gets the address as given, trimmed; <see langword="null"/> for a domain entry (only the domain was sent).</summary>
+    public string? Address { get; }
+
+    /// <summary>Gets a value indicating whether the entry answers for a domain rather than an address.</summary>
+    public bool IsDomainEntry => Address is null;
 
     /// <summary>Gets the normalised domain (IDNA A-label, lower case); <see langword="null"/> when the address is invalid.</summary>
     public string? Domain { get; }
@@ -50,14 +58,16 @@ public sealed class RecipientStatus
 
     /// <summary>Gets the sentence a sender reads: the NDR's or DSN's explanation for Bounce, Defer and Downgrade, else why
     /// the message is fine (or why there is no answer yet).</summary>
-    public string Sentence
+    public string Sentence => representative is null || Domain is null ? AgentSentence : NameDomain(AgentSentence, representative, Domain);
+
+    private string AgentSentence
     {
         get
         {
             switch (State)
             {
                 case RecipientState.Error:
-                    return "This is not an e-mail address the link-security check can use: " + Error + ".";
+                    return (Address is null ? "This is not a domain" : "This is not an e-mail address") + " the link-security check can use: " + Error + ".";
                 case RecipientState.Checking:
                     return "The security of the link to " + Domain + " is being checked.";
             }
@@ -107,5 +117,20 @@ public sealed class RecipientStatus
     }
 
     /// <inheritdoc />
-    public override string ToString() => Address + ": " + State + (Verdict is { } v ? " " + v.Treatment : string.Empty);
+    public override string ToString() => (Address ?? Domain) + ": " + State + (Verdict is { } v ? " " + v.Treatment : string.Empty);
+
+    // The agent's sentence names the recipient it decided for; a domain entry's sentence names the domain instead.
+    private static string NameDomain(string sentence, string address, string domain)
+    {
+        var text = new StringBuilder(sentence.Length);
+        var start = 0;
+        int at;
+        while ((at = sentence.IndexOf(address, start, StringComparison.OrdinalIgnoreCase)) >= 0)
+        {
+            text.Append(sentence, start, at - start).Append(domain);
+            start = at + address.Length;
+        }
+
+        return text.Append(sentence, start, sentence.Length - start).ToString();
+    }
 }

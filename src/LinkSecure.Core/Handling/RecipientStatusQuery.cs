@@ -110,6 +110,42 @@ public sealed class RecipientStatusQuery
         return DomainName.TryGetAddressDomain(address, out domain) ? null : "not an e-mail address: invalid domain";
     }
 
+    /// <summary>The local part of the address a domain entry is decided for: <c>postmaster</c> exists at every domain
+    /// (RFC 5321 section 4.5.1), and the agent's decision depends on the domain only.</summary>
+    public const string DomainRepresentative = "postmaster";
+
+    /// <summary>The longest domain: RFC 1035 section 2.3.4 (253 characters in text form).</summary>
+    public const int MaxDomainLength = 253;
+
+    /// <summary>Tells why a domain cannot be queried, or that it can.</summary>
+    /// <param name="domain">The domain, trimmed.</param>
+    /// <param name="normalized">Its IDNA A-label form in lower case when valid.</param>
+    /// <returns><see langword="null"/> when valid; otherwise a short reason.</returns>
+    public static string? ValidateDomain(string domain, out string? normalized)
+    {
+        normalized = null;
+        if (domain is null || domain.Length == 0)
+        {
+            return "empty domain";
+        }
+
+        if (domain.TrimEnd('.').Length > MaxDomainLength)
+        {
+            return "longer than 253 characters (RFC 1035 section 2.3.4)";
+        }
+
+        foreach (var c in domain)
+        {
+            if (c <= ' ' || c == '\u007f' || c == '@' || c == '<' || c == '>' || c == ',' || c == ';' || c == '[' || c == '\ufffd')
+            {
+                return "not a domain";
+            }
+        }
+
+        // The same path as the agent's: the domain of an address at it.
+        return DomainName.TryGetAddressDomain(DomainRepresentative + "@" + domain, out normalized) ? null : "not a domain";
+    }
+
     /// <summary>Decides every address as the agent would for a message with <paramref name="request"/>, received just
     /// now (age unknown, so a temporary failure defers rather than expiring into the fallback).</summary>
     /// <param name="request">The request the message would carry.</param>
@@ -118,16 +154,41 @@ public sealed class RecipientStatusQuery
     /// <param name="cancellationToken">Ends the wait (the lookups go on).</param>
     /// <returns>One status per address, in order.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<IReadOnlyList<RecipientStatus>> QueryAsync(LinkSecurityRequest request, IReadOnlyList<string> addresses, TimeSpan budget, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RecipientStatus>> QueryAsync(LinkSecurityRequest request, IReadOnlyList<string> addresses, TimeSpan budget, CancellationToken cancellationToken = default)
+    {
+        if (addresses is null)
+        {
+            throw new ArgumentNullException(nameof(addresses));
+        }
+
+        var items = new StatusQueryItem[addresses.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = StatusQueryItem.ForAddress(addresses[i]);
+        }
+
+        return QueryAsync(request, items, budget, cancellationToken);
+    }
+
+    /// <summary>Decides every address, and every domain as for any recipient at it (the address
+    /// <see cref="DomainRepresentative"/>@domain, whose sentence names the domain), as the agent would for a message with
+    /// <paramref name="request"/>, received just now.</summary>
+    /// <param name="request">The request the message would carry.</param>
+    /// <param name="items">The addresses and domains, as given (each is trimmed).</param>
+    /// <param name="budget">How long to wait for lookups; positive.</param>
+    /// <param name="cancellationToken">Ends the wait (the lookups go on).</param>
+    /// <returns>One status per item, in order; a domain entry has no address.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<IReadOnlyList<RecipientStatus>> QueryAsync(LinkSecurityRequest request, IReadOnlyList<StatusQueryItem> items, TimeSpan budget, CancellationToken cancellationToken = default)
     {
         if (request is null)
         {
             throw new ArgumentNullException(nameof(request));
         }
 
-        if (addresses is null)
+        if (items is null)
         {
-            throw new ArgumentNullException(nameof(addresses));
+            throw new ArgumentNullException(nameof(items));
         }
 
         if (budget <= TimeSpan.Zero)
@@ -135,18 +196,19 @@ public sealed class RecipientStatusQuery
             throw new ArgumentOutOfRangeException(nameof(budget), budget, "The budget is positive.");
         }
 
-        var statuses = new RecipientStatus?[addresses.Count];
-        var valid = new List<(int Index, string Address, string Domain)>(addresses.Count);
-        for (var i = 0; i < addresses.Count; i++)
+        var statuses = new RecipientStatus?[items.Count];
+        var valid = new List<(int Index, string Address, string Domain, bool IsDomain)>(items.Count);
+        for (var i = 0; i < items.Count; i++)
         {
-            var address = (addresses[i] ?? string.Empty).Trim();
-            if (Validate(address, out var domain) is { } error)
+            var text = (items[i].Text ?? string.Empty).Trim();
+            var isDomain = items[i].IsDomain;
+            if ((isDomain ? ValidateDomain(text, out var domain) : Validate(text, out domain)) is { } error)
             {
-                statuses[i] = new RecipientStatus(address, null, RecipientState.Error, null, error, null);
+                statuses[i] = new RecipientStatus(isDomain ? null : text, null, RecipientState.Error, null, error, null);
             }
             else
             {
-                valid.Add((i, address, domain!));
+                valid.Add((i, isDomain ? DomainRepresentative + "@" + domain : text, domain!, isDomain));
             }
         }
 
@@ -166,16 +228,18 @@ public sealed class RecipientStatusQuery
 
         var decidable = new List<MessageRecipient>(recipients.Length);
         var decidableIndex = new List<int>(recipients.Length);
+        var decidableIsDomain = new List<bool>(recipients.Length);
         for (var i = 0; i < valid.Count; i++)
         {
             if (checking is not null && checking.Contains(valid[i].Domain))
             {
-                statuses[valid[i].Index] = new RecipientStatus(valid[i].Address, valid[i].Domain, RecipientState.Checking, null, null, null);
+                statuses[valid[i].Index] = new RecipientStatus(valid[i].IsDomain ? null : valid[i].Address, valid[i].Domain, RecipientState.Checking, null, null, null);
             }
             else
             {
                 decidable.Add(recipients[i]);
                 decidableIndex.Add(valid[i].Index);
+                decidableIsDomain.Add(valid[i].IsDomain);
             }
         }
 
@@ -187,7 +251,9 @@ public sealed class RecipientStatusQuery
             var verdict = decision.Recipients[i];
             var index = decidableIndex[i];
             TimeSpan? age = verdict.Decision.Profile is not null && verdict.Domain is { } d && lookedUp.TryGetValue(d, out var at) && now >= at ? now - at : null;
-            statuses[index] = new RecipientStatus(decidable[i].Address, verdict.Domain, RecipientState.Ready, verdict, null, age);
+            statuses[index] = decidableIsDomain[i]
+                ? new RecipientStatus(null, verdict.Domain, RecipientState.Ready, verdict, null, age, decidable[i].Address)
+                : new RecipientStatus(decidable[i].Address, verdict.Domain, RecipientState.Ready, verdict, null, age);
         }
 
         return statuses!;

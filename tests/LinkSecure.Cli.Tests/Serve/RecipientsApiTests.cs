@@ -230,4 +230,66 @@ public sealed class RecipientsApiTests
         Assert.DoesNotContain("r2@", log, StringComparison.Ordinal);
         Assert.DoesNotContain(log.Split('\n'), line => line.Contains('@', StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task DomainEntries_DecideAsTheAddressEntriesOfTheSameDomain_AndNameTheDomain()
+    {
+        // Arrange
+        var plain = fixture.PlainDomain();
+        var enforce = fixture.EnforceDomain();
+        await using var server = await fixture.StartAsync(fixture.WriteConfig());
+
+        // Act
+        var entries = await server.RecipientsAsync("level=1&address=bob@" + plain + "&domain=" + plain.ToUpperInvariant() + "&address=ann@" + enforce + "&domain=" + enforce + ".&domain=" + ServeFixture.InternalDomain);
+
+        // Assert
+        Assert.Equal(5, entries.Length);
+        foreach (var (address, domain) in new[] { (entries[0], entries[1]), (entries[2], entries[3]) })
+        {
+            Assert.Equal(JsonValueKind.Null, domain.GetProperty("address").ValueKind);
+            Assert.Equal(address.GetProperty("domain").GetString(), domain.GetProperty("domain").GetString());
+            Assert.Equal(address.GetProperty("decision").GetString(), domain.GetProperty("decision").GetString());
+            Assert.Equal(address.GetProperty("domainLevel").GetInt32(), domain.GetProperty("domainLevel").GetInt32());
+            Assert.Equal(address.GetProperty("statusCode").ValueKind, domain.GetProperty("statusCode").ValueKind);
+            Assert.DoesNotContain("@", domain.GetProperty("sentence").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("Bounce", entries[1].GetProperty("decision").GetString());
+        Assert.Contains(plain, entries[1].GetProperty("sentence").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Pass", entries[4].GetProperty("decision").GetString());
+        Assert.True(entries[4].GetProperty("internal").GetBoolean());
+    }
+
+    [Fact]
+    public async Task BadDomain_IsAPerEntryError()
+    {
+        // Arrange
+        await using var server = await fixture.StartAsync(fixture.WriteConfig());
+
+        // Act
+        var entries = await server.RecipientsAsync("level=1&domain=a%40b.test&domain=%5B192.0.2.1%5D&domain=-x.test&domain=&domain=" + ServeFixture.InternalDomain);
+
+        // Assert
+        Assert.Equal(5, entries.Length);
+        Assert.All(entries.Take(4), e => Assert.Equal("error", e.GetProperty("state").GetString()));
+        Assert.All(entries.Take(4), e => Assert.Equal(JsonValueKind.Null, e.GetProperty("domain").ValueKind));
+        Assert.Equal("Pass", entries[4].GetProperty("decision").GetString());
+    }
+
+    [Fact]
+    public async Task BatchLimit_CountsAddressesAndDomains()
+    {
+        // Arrange
+        await using var server = await fixture.StartAsync(fixture.WriteConfig());
+        string Query(int n) => "level=0" + string.Concat(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? "&address=u" + i + "%40b.test" : "&domain=d" + i + ".test"));
+
+        // Act
+        var hundred = await server.RecipientsAsync(Query(100));
+        var (status, body, _) = await server.GetJsonAsync("/api/v1/recipients?" + Query(101));
+
+        // Assert
+        Assert.Equal(100, hundred.Length);
+        Assert.Equal(400, status);
+        Assert.Equal("urn:linksecure:problem:batch-too-large", body.GetProperty("type").GetString());
+    }
 }

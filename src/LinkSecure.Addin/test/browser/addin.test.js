@@ -84,7 +84,8 @@ test("the toggle sets Link-Security exactly as the agent parses it; off is level
     assert.deepEqual(Object.keys(state.headers).sort(), ["Link-Security", "Link-Security-Subject"]);
 
     await page.uncheck("#request-on");
-    await page.waitForFunction(() => window.__fake.headers["Link-Security"] === "level=0");
+    // Turning the request off writes level=0 and then removes the subject field: wait for both writes.
+    await page.waitForFunction(() => window.__fake.headers["Link-Security"] === "level=0" && !("Link-Security-Subject" in window.__fake.headers));
     state = await fake();
     assert.deepEqual(state.headers, { "Link-Security": "level=0" });
     assert.equal(await page.textContent("#request-state"), "No link-secure request on this message.");

@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netstrings.h"
+
 #define MAX_CONNECTIONS 4096
 #define BUFFER_SIZE 4096
 
@@ -31,38 +33,9 @@ struct connection {
 
 static struct connection *connections[MAX_CONNECTIONS];
 
-/* Consumes the complete netstrings at the front of the buffer; returns how many, or -1 if the stream is invalid. */
 static int take_requests(struct connection *c)
 {
-    int count = 0;
-    size_t start = 0;
-    for (;;) {
-        size_t i = start, length = 0;
-        while (i < c->used && c->buffer[i] >= '0' && c->buffer[i] <= '9') {
-            length = length * 10 + (size_t)(c->buffer[i] - '0');
-            if (length > BUFFER_SIZE) {
-                return -1;
-            }
-            i++;
-        }
-        if (i == c->used) {
-            break;
-        }
-        if (c->buffer[i] != ':' || i == start) {
-            return -1;
-        }
-        if (c->used - (i + 1) < length + 1) {
-            break;
-        }
-        if (c->buffer[i + 1 + length] != ',') {
-            return -1;
-        }
-        start = i + 2 + length;
-        count++;
-    }
-    memmove(c->buffer, c->buffer + start, c->used - start);
-    c->used -= start;
-    return count;
+    return take_netstrings(c->buffer, &c->used, BUFFER_SIZE);
 }
 
 int main(int argc, char **argv)

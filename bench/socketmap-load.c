@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netstrings.h"
+
 #define BUFFER_SIZE 4096
 
 struct connection {
@@ -91,35 +93,9 @@ static void send_request(struct connection *c)
     c->next = c->next + 1 == request_count ? 0 : c->next + 1;
 }
 
-/* Consumes the complete netstring replies at the front of the buffer; returns how many, or -1 if invalid. */
 static int take_replies(struct connection *c)
 {
-    int count = 0;
-    size_t start = 0;
-    for (;;) {
-        size_t i = start, length = 0;
-        while (i < c->used && c->buffer[i] >= '0' && c->buffer[i] <= '9') {
-            length = length * 10 + (size_t)(c->buffer[i] - '0');
-            i++;
-        }
-        if (i == c->used) {
-            break;
-        }
-        if (c->buffer[i] != ':' || i == start || length > BUFFER_SIZE) {
-            return -1;
-        }
-        if (c->used - (i + 1) < length + 1) {
-            break;
-        }
-        if (c->buffer[i + 1 + length] != ',') {
-            return -1;
-        }
-        start = i + 2 + length;
-        count++;
-    }
-    memmove(c->buffer, c->buffer + start, c->used - start);
-    c->used -= start;
-    return count;
+    return take_netstrings(c->buffer, &c->used, BUFFER_SIZE);
 }
 
 int main(int argc, char **argv)
